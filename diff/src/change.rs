@@ -120,8 +120,14 @@ impl Change {
 
     /// True when the head side became executable (it was not before, or is new).
     pub fn became_executable(&self) -> bool {
-        let now = self.new.as_ref().is_some_and(|n| n.kind == EntryKind::Executable);
-        let before = self.old.as_ref().is_some_and(|o| o.kind == EntryKind::Executable);
+        let now = self
+            .new
+            .as_ref()
+            .is_some_and(|n| n.kind == EntryKind::Executable);
+        let before = self
+            .old
+            .as_ref()
+            .is_some_and(|o| o.kind == EntryKind::Executable);
         now && !before
     }
 

@@ -1,8 +1,8 @@
 //! The added and removed lines of one change, loaded on demand.
 
+use crate::Error;
 use crate::change::{Change, EntryKind, Side};
 use crate::error::fetch_hint;
-use crate::Error;
 use git2::{DiffOptions, Patch, Repository};
 
 /// How much content the analyzer reads for one file.

@@ -24,9 +24,7 @@ pub enum Error {
         hint: String,
     },
     /// Base and head share no history in this clone.
-    #[error(
-        "no merge base between base {base} and head {head}{hint}"
-    )]
+    #[error("no merge base between base {base} and head {head}{hint}")]
     NoMergeBase {
         /// Base commit.
         base: String,

@@ -395,7 +395,10 @@ mod tests {
     #[test]
     fn tags_are_kept() {
         let doc = p("script: !reference [.setup, script]\n");
-        assert_eq!(doc.get("script").unwrap().tag.as_deref(), Some("!reference"));
+        assert_eq!(
+            doc.get("script").unwrap().tag.as_deref(),
+            Some("!reference")
+        );
     }
 
     #[test]
