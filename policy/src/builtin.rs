@@ -41,3 +41,58 @@ pub fn names() -> Vec<&'static str> {
 
 /// The policy used when a repository has none of its own.
 pub const DEFAULT_POLICY: &str = "version: 1\nextends: [builtin:baseline]\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NoFiles, cases, resolve_policy};
+
+    #[test]
+    fn every_pack_resolves_and_passes_its_own_cases() {
+        for pack in PACKS {
+            let name = format!("builtin:{}", pack.name);
+            let policy = resolve_policy(&name, pack.policy, &NoFiles)
+                .unwrap_or_else(|e| panic!("{name} does not resolve:\n{e}"));
+            let results = cases::run(&policy, &format!("{name}.tests.yaml"), pack.tests)
+                .unwrap_or_else(|e| panic!("{name} tests do not parse:\n{e}"));
+            assert!(
+                results.len() >= 5,
+                "{name} has only {} cases",
+                results.len()
+            );
+            let failed: Vec<String> = results
+                .iter()
+                .filter(|r| !r.passed)
+                .map(|r| {
+                    format!(
+                        "{}:{}: {}: {}",
+                        name,
+                        r.line,
+                        r.name,
+                        r.failure.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            assert!(failed.is_empty(), "failing cases:\n{}", failed.join("\n"));
+        }
+    }
+
+    #[test]
+    fn a_wrong_expectation_fails() {
+        let policy = resolve_policy("p", DEFAULT_POLICY, &NoFiles).unwrap();
+        let results = cases::run(
+            &policy,
+            "t.yaml",
+            "cases:\n  - { path: a.pem, expect: allow }\n",
+        )
+        .unwrap();
+        assert!(!results[0].passed);
+        assert!(
+            results[0]
+                .failure
+                .as_deref()
+                .unwrap()
+                .contains("expected allow, got deny")
+        );
+    }
+}

@@ -54,30 +54,28 @@ pub fn decode_layer(file: &str, text: &str) -> Result<Layer, PolicyErrors> {
     };
     let root = cavra_yaml::parse(text, limits)
         .map_err(|e| PolicyErrors::one(file, e.pos, format!("invalid YAML: {}", e.message)))?;
-    let mut d = Decoder {
-        file,
-        errors: Vec::new(),
-    };
-    let layer = d.layer(&root);
-    if d.errors.is_empty() {
+    let mut errors = Vec::new();
+    let layer = Reader::new(file, &mut errors).layer(&root);
+    if errors.is_empty() {
         Ok(layer)
     } else {
-        Err(PolicyErrors(d.errors))
+        Err(PolicyErrors(errors))
     }
 }
 
-struct Decoder<'f> {
-    file: &'f str,
-    errors: Vec<PolicyError>,
+/// Reads typed values out of YAML nodes, collecting positioned errors as it goes.
+pub(crate) struct Reader<'a> {
+    file: &'a str,
+    errors: &'a mut Vec<PolicyError>,
 }
 
 /// The checked keys of one mapping.
-struct Fields<'n> {
+pub(crate) struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node)>,
 }
 
 impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries
             .iter()
             .find(|(k, _)| *k == key)
@@ -85,8 +83,12 @@ impl<'n> Fields<'n> {
     }
 }
 
-impl<'f> Decoder<'f> {
-    fn err(&mut self, pos: Pos, message: impl Into<String>) {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(file: &'a str, errors: &'a mut Vec<PolicyError>) -> Self {
+        Reader { file, errors }
+    }
+
+    pub(crate) fn err(&mut self, pos: Pos, message: impl Into<String>) {
         self.errors.push(PolicyError {
             file: self.file.to_string(),
             pos,
@@ -95,7 +97,12 @@ impl<'f> Decoder<'f> {
     }
 
     /// Checks that `node` is a mapping with string keys drawn from `allowed`, each once.
-    fn fields<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    pub(crate) fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
         let Some(map) = node.as_map() else {
             self.err(
                 node.pos,
@@ -128,7 +135,7 @@ impl<'f> Decoder<'f> {
         Some(Fields { entries })
     }
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match node.as_str() {
             Some(s) if node.as_seq().is_none() => Some(s.to_string()),
             _ => {
@@ -141,7 +148,7 @@ impl<'f> Decoder<'f> {
         }
     }
 
-    fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
+    pub(crate) fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
         let b = node.as_bool();
         if b.is_none() {
             self.err(node.pos, format!("{what} must be true or false"));
@@ -150,7 +157,7 @@ impl<'f> Decoder<'f> {
     }
 
     /// A string or a list of strings, each with its position.
-    fn strings(&mut self, node: &Node, what: &str) -> Vec<(String, Pos)> {
+    pub(crate) fn strings(&mut self, node: &Node, what: &str) -> Vec<(String, Pos)> {
         if let Some(items) = node.as_seq() {
             items
                 .iter()
@@ -163,7 +170,7 @@ impl<'f> Decoder<'f> {
         }
     }
 
-    fn keyword<T>(
+    pub(crate) fn keyword<T>(
         &mut self,
         node: &Node,
         what: &str,
