@@ -24,7 +24,12 @@ pub struct ActionResult {
 ///
 /// Commands (`execute_command`) are matched as a whole line by rules scoped with
 /// `actions: [execute_command]`; parsing the shell is the job of the command matcher.
-pub fn evaluate_action(engine: &Engine, action: Action, target: &str, exists: bool) -> ActionResult {
+pub fn evaluate_action(
+    engine: &Engine,
+    action: Action,
+    target: &str,
+    exists: bool,
+) -> ActionResult {
     let change = match action {
         Action::ReadFile => Some(ChangeKind::Read),
         Action::WriteFile if exists => Some(ChangeKind::Modified),
@@ -36,7 +41,11 @@ pub fn evaluate_action(engine: &Engine, action: Action, target: &str, exists: bo
     let mut subject = Subject::new(action, Path::new(target_path));
     subject.change = change;
     let findings = engine.evaluate(&subject);
-    let decision = findings.iter().map(|f| f.decision).max().unwrap_or(Decision::Allow);
+    let decision = findings
+        .iter()
+        .map(|f| f.decision)
+        .max()
+        .unwrap_or(Decision::Allow);
     ActionResult {
         action,
         target: target.to_string(),

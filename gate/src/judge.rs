@@ -151,7 +151,10 @@ mod tests {
 
     #[test]
     fn symlink_targets_resolve_against_the_link_directory() {
-        assert_eq!(resolve_link(b"a/b/link", b"../secrets/k.pem"), "a/secrets/k.pem");
+        assert_eq!(
+            resolve_link(b"a/b/link", b"../secrets/k.pem"),
+            "a/secrets/k.pem"
+        );
         assert_eq!(resolve_link(b"link", b"./x/y"), "x/y");
         assert_eq!(resolve_link(b"link", b"/etc/passwd"), "/etc/passwd");
         assert_eq!(resolve_link(b"a/link", b"../../../etc"), "../../etc");

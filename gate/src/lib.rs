@@ -18,6 +18,6 @@ pub use policy_source::{LoadedPolicy, POLICY_PATHS, load_policy};
 pub use run::{GateOptions, run_gate};
 pub use time::now_rfc3339;
 pub use verdict::{
-    Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, Status, ToolInfo,
-    Verdict, SCHEMA_VERSION,
+    Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, SCHEMA_VERSION,
+    Status, ToolInfo, Verdict,
 };

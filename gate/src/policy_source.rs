@@ -71,7 +71,9 @@ impl FileSource for DiskSource {
             }
             Ok(_) => {}
         }
-        std::fs::read_to_string(&full).map(Some).map_err(|e| e.to_string())
+        std::fs::read_to_string(&full)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 }
 

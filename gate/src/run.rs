@@ -3,8 +3,8 @@
 use crate::judge::judge_change;
 use crate::policy_source::load_policy;
 use crate::verdict::{
-    Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, Status, ToolInfo,
-    Verdict, SCHEMA_VERSION,
+    Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, SCHEMA_VERSION,
+    Status, ToolInfo, Verdict,
 };
 use crate::{GateError, now_rfc3339};
 use cavra_diff::{ChangeSet, ContentLimits, RevisionsRequest};
@@ -53,7 +53,11 @@ pub fn run_gate(
         })
     })?;
     let revisions = cavra_diff::resolve(&repo, &opts.revisions, env)?;
-    let loaded = load_policy(Some(&repo), Some(revisions.base), opts.policy_file.as_deref())?;
+    let loaded = load_policy(
+        Some(&repo),
+        Some(revisions.base),
+        opts.policy_file.as_deref(),
+    )?;
     let mode = choose_mode(loaded.policy.mode, opts.mode, loaded.local_override)?;
     if let Some((actor, justification)) = &opts.break_glass {
         check_break_glass(&loaded.policy, actor, justification)?;
@@ -72,12 +76,20 @@ pub fn run_gate(
         .approvals
         .iter()
         .map(|a| Approval {
-            commit: if a.commit.is_empty() { head.clone() } else { a.commit.clone() },
+            commit: if a.commit.is_empty() {
+                head.clone()
+            } else {
+                a.commit.clone()
+            },
             ..a.clone()
         })
         .collect();
     let (enforced, pending, counts) = tally(&changes, &approvals, &head);
-    let mut verdict_status = if mode == Mode::Audit { Status::Pass } else { enforced };
+    let mut verdict_status = if mode == Mode::Audit {
+        Status::Pass
+    } else {
+        enforced
+    };
     let break_glass = opts.break_glass.as_ref().map(|(actor, justification)| {
         let record = BreakGlassRecord {
             actor: actor.clone(),
@@ -93,9 +105,13 @@ pub fn run_gate(
             name: "cavra".to_string(),
             version: opts.tool_version.clone(),
         },
-        repository: ["GITHUB_REPOSITORY", "CI_PROJECT_PATH", "BUILD_REPOSITORY_NAME"]
-            .iter()
-            .find_map(|k| env(k).filter(|v| !v.is_empty())),
+        repository: [
+            "GITHUB_REPOSITORY",
+            "CI_PROJECT_PATH",
+            "BUILD_REPOSITORY_NAME",
+        ]
+        .iter()
+        .find_map(|k| env(k).filter(|v| !v.is_empty())),
         revisions: RevisionInfo {
             base: revisions.base.to_string(),
             head,
@@ -144,7 +160,9 @@ fn check_break_glass(
             "break-glass needs an actor (--actor, or the CI's user variable)".into(),
         ));
     }
-    if !policy.break_glass.actors.is_empty() && !policy.break_glass.actors.iter().any(|a| a == actor) {
+    if !policy.break_glass.actors.is_empty()
+        && !policy.break_glass.actors.iter().any(|a| a == actor)
+    {
         return Err(GateError::Usage(format!(
             "`{actor}` may not break the glass (allowed: {})",
             policy.break_glass.actors.join(", ")
@@ -201,7 +219,11 @@ fn judge_all(
 }
 
 /// The enforced status, the approver groups still needed, and the counts.
-fn tally(changes: &[ChangeReport], approvals: &[Approval], head: &str) -> (Status, Vec<String>, Counts) {
+fn tally(
+    changes: &[ChangeReport],
+    approvals: &[Approval],
+    head: &str,
+) -> (Status, Vec<String>, Counts) {
     let mut counts = Counts {
         changes: changes.len(),
         ..Counts::default()
@@ -223,9 +245,9 @@ fn tally(changes: &[ChangeReport], approvals: &[Approval], head: &str) -> (Statu
             }
             Decision::RequireApproval => {
                 counts.require_approval += 1;
-                let satisfied = current.iter().any(|a| {
-                    finding.approvers.is_empty() || finding.approvers.contains(&a.group)
-                });
+                let satisfied = current
+                    .iter()
+                    .any(|a| finding.approvers.is_empty() || finding.approvers.contains(&a.group));
                 if !satisfied {
                     needs = true;
                     pending.extend(finding.approvers.iter().cloned());

@@ -1,0 +1,185 @@
+//! The command line.
+
+use crate::output::ColorChoice;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  pass (the gate passed, the action is allowed, the check succeeded)
+  1  fail (a `deny` finding, a blocked action, a failing policy test)
+  2  needs approval (a `require_approval` finding without an approval)
+  3  usage or policy error (bad flags; bad policy, printed as file:line:column)
+  4  operational error (missing commits in a shallow clone, unreadable repository, I/O)";
+
+/// cavra: may this change go in, and can we prove why?
+///
+/// cavra judges every path a change touches against a YAML policy pack read from the
+/// change's base revision (never from the change itself), and gives a verdict a CI job can
+/// gate on. With no `.cavra/policy.yaml`, the embedded `builtin:baseline` pack applies.
+#[derive(Debug, Parser)]
+#[command(name = "cavra", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge the changes between a base and a head revision.
+    ///
+    /// Base detection, when --base is not given: the pull request base in GitHub Actions
+    /// (event file, then GITHUB_BASE_REF), CI_MERGE_REQUEST_DIFF_BASE_SHA in GitLab,
+    /// SYSTEM_PULLREQUEST_TARGETBRANCH in Azure Pipelines, else origin/HEAD, main or master.
+    /// The diff runs from the merge base to the head; the policy is read at the base.
+    #[command(after_help = EXIT_CODES)]
+    Gate(GateArgs),
+    /// Judge one action (for agent hooks and scripts); exits 1 when it is blocked.
+    ///
+    /// Example: `cavra evaluate write_file .github/workflows/ci.yml`
+    #[command(after_help = EXIT_CODES)]
+    Evaluate(EvaluateArgs),
+    /// Inspect, explain and test policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `cavra gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// A directory inside the git repository.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+    /// The base revision (branch, tag or SHA); detected from CI variables when absent.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// The head revision.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub head: String,
+    /// A local policy file instead of the base revision's `.cavra/policy.yaml` (for local use).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Override the policy's mode; only a stricter one, unless --policy is given.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Output format for stdout (or --output).
+    #[arg(long, short, default_value = "text", value_parser = clap::builder::PossibleValuesParser::new(cavra_report::Format::NAMES))]
+    pub format: String,
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write FORMAT to FILE, e.g. `--report junit=gate.xml --report sarif=gate.sarif`.
+    #[arg(long, value_name = "FORMAT=FILE")]
+    pub report: Vec<String>,
+    /// Count an approval: `GROUP=USER` (of the head commit), or `GROUP=USER@SHA`.
+    #[arg(long = "approve", value_name = "GROUP=USER")]
+    pub approvals: Vec<String>,
+    /// Break the glass: pass despite findings, recording this justification.
+    #[arg(long, value_name = "JUSTIFICATION")]
+    pub break_glass: Option<String>,
+    /// Who breaks the glass (default: GITHUB_ACTOR, GITLAB_USER_LOGIN or BUILD_REQUESTEDFOR).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// A minijinja template for the markdown format.
+    #[arg(long, value_name = "FILE")]
+    pub markdown_template: Option<PathBuf>,
+    /// Worker threads for reading files (default: the number of CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// Modes on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Report, never block.
+    Audit,
+    /// Deny fails, require_approval waits.
+    Enforce,
+    /// Enforce, and unmatched paths need approval.
+    Strict,
+}
+
+/// `cavra evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// read_file, write_file, delete_file, execute_command, git_push or mcp_tool_call.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(cavra_policy::Action::ALL))]
+    pub action: String,
+    /// The path, command line, ref or tool name.
+    pub target: String,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A local policy file instead of the repository's committed policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// A directory inside the git repository (its HEAD commit's policy applies).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+}
+
+/// `cavra policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file; print every error as file:line:column.
+    Validate {
+        /// The policy file (default: .cavra/policy.yaml in the working tree).
+        file: Option<PathBuf>,
+    },
+    /// List the built-in packs.
+    List,
+    /// Print the resolved policy (every layer applied) and its sha256.
+    Print(PolicySelect),
+    /// Show which rules match a path, and why.
+    Explain(ExplainArgs),
+    /// Run policy test cases (YAML: input -> expected decision).
+    Test(TestArgs),
+}
+
+/// Which policy a `policy` subcommand reads.
+#[derive(Debug, Args)]
+pub struct PolicySelect {
+    /// The policy file (default: .cavra/policy.yaml in the working tree, else builtin:baseline).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// `cavra policy explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The repository path to explain.
+    pub path: String,
+    /// The change kind to assume.
+    #[arg(long, default_value = "modified")]
+    pub change: String,
+    /// The action to assume.
+    #[arg(long, default_value = "write_file")]
+    pub action: String,
+    /// The path before a rename.
+    #[arg(long, value_name = "PATH")]
+    pub old_path: Option<String>,
+    /// An added line to test content rules with (repeatable).
+    #[arg(long = "line", value_name = "TEXT")]
+    pub lines: Vec<String>,
+    /// Which policy.
+    #[command(flatten)]
+    pub select: PolicySelect,
+}
+
+/// `cavra policy test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test case files.
+    pub files: Vec<PathBuf>,
+    /// Run the built-in packs' own test cases.
+    #[arg(long)]
+    pub builtin: bool,
+    /// Which policy.
+    #[command(flatten)]
+    pub select: PolicySelect,
+}
