@@ -24,10 +24,36 @@ macro_rules! pack {
 }
 
 /// Every built-in pack.
-pub const PACKS: &[Pack] = &[pack!(
-    "baseline",
-    "secrets, CI and policy changes, dependencies, executables, symlinks, submodules, large binaries"
-)];
+pub const PACKS: &[Pack] = &[
+    pack!(
+        "baseline",
+        "secrets, CI and policy changes, dependencies, executables, symlinks, submodules, large binaries"
+    ),
+    pack!(
+        "github",
+        "GitHub Actions workflows and actions, pull_request_target, token scopes, script injection, runners"
+    ),
+    pack!(
+        "gitlab",
+        "GitLab CI files and includes, CODEOWNERS, exposed job tokens, disabled scanners, manual jobs"
+    ),
+    pack!(
+        "azure-devops",
+        "Azure Pipelines and .azuredevops, System.AccessToken, persisted credentials, external templates"
+    ),
+    pack!(
+        "terraform",
+        "Terraform state, secrets in tfvars, production stacks, prevent_destroy, backends, external data"
+    ),
+    pack!(
+        "kubernetes",
+        "manifests and Helm charts: privileged pods, host access, root, cluster RBAC, Secret manifests"
+    ),
+    pack!(
+        "cloud-iam",
+        "AWS, GCP and Azure IAM: wildcard actions, public principals, owner roles, iam:PassRole"
+    ),
+];
 
 /// The policy text of the pack `name`.
 pub fn pack(name: &str) -> Option<&'static str> {
