@@ -65,8 +65,10 @@ pub fn names() -> Vec<&'static str> {
     PACKS.iter().map(|p| p.name).collect()
 }
 
-/// The policy used when a repository has none of its own.
-pub const DEFAULT_POLICY: &str = "version: 1\nextends: [builtin:baseline]\n";
+/// The policy used when a repository has none of its own: the baseline, enforced, with a
+/// recorded break-glass for emergencies.
+pub const DEFAULT_POLICY: &str =
+    "version: 1\nextends: [builtin:baseline]\nmode: enforce\nbreak_glass: { allowed: true }\n";
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 //!     change: added          # default: added (read for read_file, deleted for delete_file)
 //!     expect: deny           # strongest decision of the findings; `allow` when none
 //!     rules: [private-keys]  # optional: rule ids that must be among the findings
+//!     not_rules: [symlink]   # optional: rule ids that must not be among them
 //! ```
 //! Other inputs: `action`, `old_path`, `link_target`, `lines` (added lines), `binary`,
 //! `symlink`, `submodule`, `executable`, `size`.
@@ -49,6 +50,7 @@ struct Case {
     size: u64,
     expect: Decision,
     rules: Vec<String>,
+    not_rules: Vec<String>,
 }
 
 /// Runs the cases in `text` (from `file`) against `policy`.
@@ -106,6 +108,11 @@ fn run_case(engine: &Engine, case: &Case) -> CaseResult {
     for rule in &case.rules {
         if !ids.contains(&rule.as_str()) {
             problems.push(format!("rule `{rule}` did not match"));
+        }
+    }
+    for rule in &case.not_rules {
+        if ids.contains(&rule.as_str()) {
+            problems.push(format!("rule `{rule}` matched, but must not"));
         }
     }
     let failure = (!problems.is_empty()).then(|| {
@@ -176,6 +183,7 @@ fn read_case(r: &mut Reader<'_>, node: &Node) -> Option<Case> {
             "size",
             "expect",
             "rules",
+            "not_rules",
         ],
     )?;
     let action = match f.get("action") {
@@ -234,15 +242,18 @@ fn read_case(r: &mut Reader<'_>, node: &Node) -> Option<Case> {
         executable: flag(r, "executable"),
         size: f.get("size").and_then(|v| v.as_u64()).unwrap_or(0),
         expect,
-        rules: f
-            .get("rules")
-            .map(|v| {
-                r.strings(v, "a rule id")
-                    .into_iter()
-                    .map(|(s, _)| s)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        rules: rule_ids(r, f.get("rules")),
+        not_rules: rule_ids(r, f.get("not_rules")),
         path,
     })
+}
+
+fn rule_ids(r: &mut Reader<'_>, node: Option<&Node>) -> Vec<String> {
+    node.map(|v| {
+        r.strings(v, "a rule id")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
+    })
+    .unwrap_or_default()
 }

@@ -222,16 +222,6 @@ impl Engine {
             .collect()
     }
 
-    /// True when some rule looks at added lines of `path` (so the caller must load them).
-    pub fn wants_content(&self, path: &Path) -> bool {
-        let mut hits = Vec::new();
-        self.globs.matches_into(path, &mut hits);
-        hits.iter()
-            .map(|&g| self.glob_rule[g].0)
-            .chain(self.pathless.iter().copied())
-            .any(|r| self.contents[r].is_some())
-    }
-
     /// Every finding for `subject`.
     pub fn evaluate(&self, subject: &Subject<'_>) -> Vec<Finding> {
         // Candidate rules, each with the reason its paths matched.
@@ -263,7 +253,15 @@ impl Engine {
             }
         }
         for &rule in &self.pathless {
-            candidates.push((rule, String::new()));
+            let ignored = self.ignores[rule].as_ref().is_some_and(|ignore| {
+                [Some(subject.path), subject.old_path]
+                    .into_iter()
+                    .flatten()
+                    .any(|p| ignore.is_match(p))
+            });
+            if !ignored {
+                candidates.push((rule, String::new()));
+            }
         }
         candidates.sort_by_key(|(r, _)| *r);
 
@@ -300,8 +298,12 @@ impl Engine {
 
     fn conditions_hold(&self, rule: &Rule, s: &Subject<'_>) -> bool {
         let m = &rule.matches;
-        (m.actions.is_empty() || m.actions.contains(&s.action))
-            && (m.change.is_empty() || s.change.is_some_and(|c| m.change.contains(&c)))
+        (if m.actions.is_empty() {
+            // A rule that names no actions judges changes: written and deleted files.
+            matches!(s.action, Action::WriteFile | Action::DeleteFile)
+        } else {
+            m.actions.contains(&s.action)
+        }) && (m.change.is_empty() || s.change.is_some_and(|c| m.change.contains(&c)))
             && m.binary.is_none_or(|b| b == s.binary)
             && m.symlink.is_none_or(|b| b == s.symlink)
             && m.submodule.is_none_or(|b| b == s.submodule)
@@ -500,7 +502,34 @@ exceptions:
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].line, Some(3));
         assert!(!f[0].reason.contains("AKIAABCDEFGHIJKLMNOP"));
-        assert!(e.wants_content(Path::new("any/file")));
+    }
+
+    #[test]
+    fn ignores_apply_to_rules_without_paths_and_reads_need_named_actions() {
+        let e = engine(
+            "version: 1\nrules:\n  - { id: c, match: { content: 'AKIA', paths_ignore: ['**/*.lock'] }, decision: deny }\n  - { id: w, match: { paths: ['.github/**'] }, decision: require_approval }\n  - { id: r, match: { paths: ['.env'], actions: [read_file] }, decision: deny }\n",
+            Mode::Enforce,
+        );
+        let lines = [(1, "AKIA")];
+        let mut lock = write("Cargo.lock");
+        lock.lines = &lines;
+        assert!(e.evaluate(&lock).is_empty());
+        let mut read = Subject::new(Action::ReadFile, Path::new(".github/workflows/ci.yml"));
+        read.change = Some(ChangeKind::Read);
+        assert!(
+            e.evaluate(&read).is_empty(),
+            "a change rule does not judge reads"
+        );
+        let mut env = Subject::new(Action::ReadFile, Path::new(".env"));
+        env.change = Some(ChangeKind::Read);
+        assert_eq!(e.evaluate(&env)[0].rule, "r");
+        assert_eq!(
+            e.evaluate(&write(".env")).len(),
+            0,
+            "a read rule does not judge writes"
+        );
+        let tool = Subject::new(Action::McpToolCall, Path::new(".github/x"));
+        assert!(e.evaluate(&tool).is_empty());
     }
 
     #[test]

@@ -227,7 +227,7 @@ pub struct RuleMatch {
     /// Change kinds; empty means any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub change: Vec<ChangeKind>,
-    /// Actions; empty means any.
+    /// Actions; empty means changes only (`write_file`, `delete_file`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
     /// Regexes over added lines; a finding per matching line.

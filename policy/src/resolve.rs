@@ -142,7 +142,12 @@ fn merge(layers: Vec<Layer>) -> Result<Policy, PolicyErrors> {
         if let Some(mode) = layer.mode {
             policy.mode = mode;
         }
-        policy.approvers.extend(layer.approvers);
+        // A group a later layer names again keeps its members, except for the forges that
+        // layer lists: packs declare the groups they use without wiping the members.
+        for (name, group) in layer.approvers {
+            let merged = policy.approvers.entry(name).or_default();
+            merged.members.extend(group.members);
+        }
         if let Some(bg) = layer.break_glass {
             policy.break_glass = bg;
         }
@@ -255,6 +260,27 @@ mod tests {
         assert_eq!(p.rules.len(), 1);
         assert_eq!(p.rules[0].decision.as_str(), "audit");
         assert_eq!(p.layers, vec![".cavra/org.yaml", ".cavra/policy.yaml"]);
+    }
+
+    #[test]
+    fn declaring_a_group_again_keeps_its_members() {
+        let files = Files(HashMap::from([(
+            "pack.yaml",
+            "version: 1\napprovers: { security: {} }\n",
+        )]));
+        let p = resolve_policy(
+            "p.yaml",
+            "version: 1\nextends: [org.yaml, pack.yaml]\n",
+            &Files(HashMap::from([
+                (
+                    "org.yaml",
+                    "version: 1\napprovers: { security: { github: ['@acme/sec'] } }\n",
+                ),
+                ("pack.yaml", files.0["pack.yaml"]),
+            ])),
+        )
+        .unwrap();
+        assert_eq!(p.approvers["security"].members["github"], vec!["@acme/sec"]);
     }
 
     #[test]
