@@ -1,0 +1,85 @@
+//! Mutation fuzzing of the policy decoder (untrusted YAML must never panic it).
+//!
+//! Seeds: every built-in pack and its test cases. Each round applies a few byte-level
+//! mutations (flip, insert, delete, duplicate a slice, splice YAML punctuation) with a fixed
+//! PRNG seed, so a failure is reproducible; `CAVRA_FUZZ_ROUNDS` raises the round count.
+
+use cavra_policy::builtin::PACKS;
+use cavra_policy::{NoFiles, cases, resolve_policy};
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const TOKENS: &[&[u8]] = &[
+    b": ", b"- ", b"{", b"}", b"[", b"]", b"&a ", b"*a", b"!reference ", b"|\n", b">-\n",
+    b"'", b"\"", b"\n  ", b"\t", b"**/", b"(?", b"\\", b"~", b"---\n", b"? ", b"<<: *a\n",
+    b"\xff", b"\x00", b"version: 1\n", b"extends: [builtin:baseline]\n",
+];
+
+fn mutate(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(5) {
+            0 if !out.is_empty() => {
+                let i = at.min(out.len() - 1);
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 => {
+                let t = TOKENS[rng.below(TOKENS.len())];
+                out.splice(at..at, t.iter().copied());
+            }
+            2 if at < out.len() => {
+                let end = (at + rng.below(16)).min(out.len());
+                out.drain(at..end);
+            }
+            3 if at < out.len() => {
+                let end = (at + rng.below(64)).min(out.len());
+                let slice = out[at..end].to_vec();
+                let to = rng.below(out.len() + 1);
+                out.splice(to..to, slice);
+            }
+            _ => out.truncate(at),
+        }
+    }
+    out
+}
+
+#[test]
+fn mutated_policies_never_panic() {
+    let rounds: usize = std::env::var("CAVRA_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
+    let baseline = resolve_policy("builtin:baseline", PACKS[0].policy, &NoFiles).unwrap();
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut accepted = 0;
+    for round in 0..rounds {
+        let pack = &PACKS[round % PACKS.len()];
+        let seed = if round % 2 == 0 { pack.policy } else { pack.tests };
+        let bytes = mutate(&mut rng, seed.as_bytes());
+        let text = String::from_utf8_lossy(&bytes);
+        let result = std::panic::catch_unwind(|| {
+            let ok = resolve_policy("fuzz.yaml", &text, &NoFiles).is_ok();
+            let _ = cases::run(&baseline, "fuzz.tests.yaml", &text);
+            ok
+        });
+        match result {
+            Ok(ok) => accepted += usize::from(ok),
+            Err(_) => panic!("round {round} panicked on input:\n{text}"),
+        }
+    }
+    // The mutations must exercise both paths: some inputs still decode, most do not.
+    assert!(accepted > 0 && accepted < rounds, "accepted {accepted} of {rounds}");
+}
