@@ -1,7 +1,20 @@
 //! Renders a gate [`Verdict`] for people and tools: text, JSON, SARIF 2.1.0, JUnit XML,
 //! GitLab Code Quality and a Markdown summary.
+//!
+//! No format ever shows the text of a changed line: findings carry line numbers only,
+//! since a line may hold a secret.
+
+mod codequality;
+mod common;
+mod json;
+mod junit;
+mod markdown;
+mod sarif;
+mod text;
 
 use cavra_gate::Verdict;
+
+pub use markdown::{MAX_MARKDOWN_BYTES, SUMMARY_TEMPLATE};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +35,8 @@ pub enum Format {
 
 impl Format {
     /// Every format name, for `--help`.
-    pub const NAMES: [&'static str; 6] = ["text", "json", "sarif", "junit", "codequality", "markdown"];
+    pub const NAMES: [&'static str; 6] =
+        ["text", "json", "sarif", "junit", "codequality", "markdown"];
 
     /// Parses a format name.
     pub fn parse(name: &str) -> Option<Format> {
@@ -43,15 +57,24 @@ impl Format {
 pub struct RenderOptions {
     /// Use ANSI colours (text only).
     pub color: bool,
-    /// A minijinja template replacing the built-in Markdown summary.
+    /// A minijinja template replacing the built-in Markdown summary ([`SUMMARY_TEMPLATE`]).
+    ///
+    /// It sees the same context as the built-in one (`verdict` is the whole verdict document)
+    /// and may use the `md` filter to escape text for Markdown; blocks trim their newline.
     pub markdown_template: Option<String>,
 }
 
-/// Renders `verdict` as `format`.
+/// Renders `verdict` as `format`. Every format ends with a newline.
 pub fn render(verdict: &Verdict, format: Format, opts: &RenderOptions) -> Result<String, String> {
-    let _ = opts;
     match format {
-        Format::Json => serde_json::to_string_pretty(verdict).map_err(|e| e.to_string()),
-        _ => Err(format!("{format:?} output is not written yet")),
+        Format::Text => Ok(text::render(verdict, opts.color)),
+        Format::Json => json::render(verdict),
+        Format::Sarif => sarif::render(verdict),
+        Format::Junit => Ok(junit::render(verdict)),
+        Format::CodeQuality => codequality::render(verdict),
+        Format::Markdown => markdown::render(verdict, opts.markdown_template.as_deref()),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -1,0 +1,170 @@
+//! What the formats share: how a finding is classed, located, described and fingerprinted.
+
+use cavra_gate::{ChangeReport, Status, Verdict};
+use cavra_policy::{Decision, Finding};
+use sha2::{Digest, Sha256};
+
+/// How a finding is shown: its decision, with waived findings apart from explicit allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Class {
+    /// Blocks.
+    Deny,
+    /// Blocks until approved.
+    Approval,
+    /// Recorded only.
+    Audit,
+    /// A rule explicitly allows it.
+    Allow,
+    /// An exception waives it (its decision is `allow`).
+    Waived,
+}
+
+impl Class {
+    /// The class of `finding`.
+    pub(crate) fn of(finding: &Finding) -> Class {
+        if finding.waived.is_some() {
+            return Class::Waived;
+        }
+        match finding.decision {
+            Decision::Deny => Class::Deny,
+            Decision::RequireApproval => Class::Approval,
+            Decision::Audit => Class::Audit,
+            Decision::Allow => Class::Allow,
+        }
+    }
+
+    /// True for findings the SARIF and Code Quality reports leave out.
+    pub(crate) fn is_quiet(self) -> bool {
+        matches!(self, Class::Allow | Class::Waived)
+    }
+}
+
+/// The status as people read it (no emoji).
+pub(crate) fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "PASS",
+        Status::NeedsApproval => "NEEDS APPROVAL",
+        Status::Fail => "FAIL",
+    }
+}
+
+/// An abbreviated commit id.
+pub(crate) fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// The line a finding points at: its own, or the first line of the file.
+pub(crate) fn start_line(finding: &Finding) -> u32 {
+    finding.line.filter(|&l| l >= 1).unwrap_or(1)
+}
+
+/// `path` or `path:line`.
+pub(crate) fn location(change: &ChangeReport, finding: &Finding) -> String {
+    match finding.line {
+        Some(line) => format!("{}:{line}", change.path),
+        None => change.path.clone(),
+    }
+}
+
+/// The rule's message followed by why it matched.
+pub(crate) fn describe(finding: &Finding) -> String {
+    if finding.reason.is_empty() {
+        finding.message.clone()
+    } else {
+        format!("{}: {}", finding.message, finding.reason)
+    }
+}
+
+/// A stable fingerprint of a finding: sha256 over rule, path and line, hex-encoded.
+///
+/// It does not depend on the message, the reason or the commit, so the same finding keeps its
+/// fingerprint from one push to the next.
+pub(crate) fn fingerprint(change: &ChangeReport, finding: &Finding) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"cavra-finding/v1\0");
+    hash.update(finding.rule.as_bytes());
+    hash.update(b"\0");
+    hash.update(change.path.as_bytes());
+    hash.update(b"\0");
+    hash.update(finding.line.unwrap_or(0).to_string().as_bytes());
+    hex::encode(hash.finalize())
+}
+
+/// True when an approval of the head commit satisfies this `require_approval` finding
+/// (the rule the gate applies: an approval counts for the finding's approver groups,
+/// or for any finding that names none).
+pub(crate) fn is_approved(verdict: &Verdict, finding: &Finding) -> bool {
+    verdict
+        .approvals
+        .iter()
+        .filter(|a| a.commit == verdict.revisions.head)
+        .any(|a| finding.approvers.is_empty() || finding.approvers.contains(&a.group))
+}
+
+/// Who still has to approve, in words: `None` when nothing waits for approval.
+///
+/// The verdict lists pending approver groups; an empty list means either that nothing is
+/// pending or that anyone may approve, so the findings decide which.
+pub(crate) fn pending_approvers(verdict: &Verdict) -> Option<String> {
+    if !verdict.pending_approvals.is_empty() {
+        return Some(verdict.pending_approvals.join(", "));
+    }
+    let waiting = verdict.findings().any(|(_, f)| {
+        Class::of(f) == Class::Approval && f.approvers.is_empty() && !is_approved(verdict, f)
+    });
+    waiting.then(|| "any reviewer".to_string())
+}
+
+/// The findings of `verdict` in one class, in path order.
+pub(crate) fn findings_of(
+    verdict: &Verdict,
+    class: Class,
+) -> impl Iterator<Item = (&ChangeReport, &Finding)> {
+    verdict
+        .findings()
+        .filter(move |(_, f)| Class::of(f) == class)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{finding, sample};
+
+    #[test]
+    fn fingerprints_are_stable_and_distinct() {
+        let v = sample();
+        let (c, f) = v.findings().next().unwrap();
+        assert_eq!(fingerprint(c, f), fingerprint(c, f));
+        assert_eq!(fingerprint(c, f).len(), 64);
+        let mut other = f.clone();
+        other.line = Some(99);
+        assert_ne!(fingerprint(c, f), fingerprint(c, &other));
+        other.line = f.line;
+        other.message = "another message".into();
+        assert_eq!(fingerprint(c, f), fingerprint(c, &other));
+    }
+
+    #[test]
+    fn waived_findings_class_apart_from_allows() {
+        let mut f = finding("r", Decision::Allow, None);
+        assert_eq!(Class::of(&f), Class::Allow);
+        f.waived = Some(cavra_policy::engine::Waiver {
+            reason: "x".into(),
+            source: "p".into(),
+            expires: None,
+        });
+        assert_eq!(Class::of(&f), Class::Waived);
+        assert!(Class::of(&f).is_quiet());
+    }
+
+    #[test]
+    fn anyone_may_approve_when_no_group_is_named() {
+        let mut v = sample();
+        v.pending_approvals.clear();
+        assert_eq!(pending_approvers(&v).as_deref(), None);
+        v.changes[0]
+            .findings
+            .push(finding("open", Decision::RequireApproval, None));
+        assert_eq!(pending_approvers(&v).as_deref(), Some("any reviewer"));
+    }
+}
