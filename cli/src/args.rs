@@ -85,9 +85,11 @@ pub struct GateArgs {
     /// A minijinja template for the markdown format.
     #[arg(long, value_name = "FILE")]
     pub markdown_template: Option<PathBuf>,
-    /// Worker threads for reading files (default: the number of CPUs).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Threads for reading and judging files. One thread reads blobs (libgit2 serializes
+    /// object reads); more threads diff and judge in parallel, which pays off when the
+    /// change holds large edited text files. Default 1: fastest on typical changes.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Colour the text output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,

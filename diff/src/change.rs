@@ -96,8 +96,6 @@ pub struct Change {
     pub new: Option<Side>,
     /// For renames and copies: git's similarity index, 0-100.
     pub similarity: Option<u16>,
-    /// Size in bytes of the head blob (of the base blob when deleted); 0 for submodules.
-    pub size: u64,
 }
 
 impl Change {

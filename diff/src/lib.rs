@@ -13,7 +13,7 @@ mod read;
 mod revisions;
 
 pub use change::{Change, ChangeKind, EntryKind, Side};
-pub use content::{Content, ContentLimits, Line};
+pub use content::{Blobs, Content, ContentLimits, Line};
 pub use error::Error;
 pub use path::RepoPath;
 pub use read::ChangeSet;

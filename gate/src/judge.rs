@@ -1,9 +1,8 @@
 //! Judging one changed entry: load what the rules need, build the subject, evaluate.
 
-use crate::{ChangeReport, GateError};
-use cavra_diff::{Change, ChangeKind as DiffKind, ChangeSet, ContentLimits, EntryKind};
+use crate::ChangeReport;
+use cavra_diff::{Change, ChangeKind as DiffKind, Content, EntryKind};
 use cavra_policy::{Action, ChangeKind, Decision, Engine, Finding, Severity, Subject};
-use git2::Repository;
 
 /// The id of the finding the gate adds when a policy would let its own files change unreviewed.
 pub const POLICY_GUARD_RULE: &str = "cavra/policy-change";
@@ -49,18 +48,8 @@ fn is_policy_path(path: &[u8]) -> bool {
     path.starts_with(b".cavra/")
 }
 
-/// Judges one change.
-pub(crate) fn judge_change(
-    repo: &Repository,
-    engine: &Engine,
-    change: &Change,
-    limits: &ContentLimits,
-) -> Result<ChangeReport, GateError> {
-    let content = if change.entry_kind() == EntryKind::Submodule {
-        Default::default()
-    } else {
-        ChangeSet::content(repo, change, limits)?
-    };
+/// Judges one change whose content has been read.
+pub(crate) fn judge_change(engine: &Engine, change: &Change, content: &Content) -> ChangeReport {
     let link_target = change
         .new
         .as_ref()
@@ -73,6 +62,11 @@ pub(crate) fn judge_change(
         .collect();
     let path = change.path();
     let old_path = change.old_path();
+    let size = if change.new.is_some() {
+        content.new_size
+    } else {
+        content.old_size
+    };
     let subject = Subject {
         action: if change.kind == DiffKind::Deleted {
             Action::DeleteFile
@@ -87,7 +81,7 @@ pub(crate) fn judge_change(
         symlink: change.involves_symlink(),
         submodule: change.involves_submodule(),
         executable: change.became_executable(),
-        size: change.size,
+        size,
         lines: &lines,
     };
     let mut findings = engine.evaluate(&subject);
@@ -121,7 +115,7 @@ pub(crate) fn judge_change(
         (Some(o), Some(n)) if o.kind != n.kind => Some(o.kind.as_str().to_string()),
         _ => None,
     };
-    Ok(ChangeReport {
+    ChangeReport {
         path: path.display(),
         old_path: old_path.map(|p| p.display()),
         change: change.kind.as_str().to_string(),
@@ -136,13 +130,13 @@ pub(crate) fn judge_change(
         similarity: change.similarity,
         binary: content.binary,
         too_large: content.too_large,
-        size: change.size,
+        size,
         lines_added: content.added.len() as u32,
         lines_removed: content.removed.len() as u32,
         link_target,
         decision,
         findings,
-    })
+    }
 }
 
 #[cfg(test)]

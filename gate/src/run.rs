@@ -7,7 +7,7 @@ use crate::verdict::{
     Status, ToolInfo, Verdict,
 };
 use crate::{GateError, now_rfc3339};
-use cavra_diff::{ChangeSet, ContentLimits, RevisionsRequest};
+use cavra_diff::{Blobs, ChangeSet, Content, ContentLimits, RevisionsRequest};
 use cavra_policy::{Date, Decision, Engine, Mode};
 use git2::Repository;
 use std::collections::BTreeSet;
@@ -176,7 +176,13 @@ fn check_break_glass(
     Ok(())
 }
 
-/// Judges every change, in parallel, keeping path order.
+/// Most blob bytes read ahead of the workers at once.
+const IN_FLIGHT_BYTES: usize = 64 << 20;
+
+/// Judges every change, keeping path order.
+///
+/// libgit2 serializes object reads behind a global lock, so one thread (this one) reads blobs
+/// and hands the bytes to workers that diff and judge them; the bytes read ahead are bounded.
 fn judge_all(
     repo: &Repository,
     engine: &Engine,
@@ -184,38 +190,85 @@ fn judge_all(
     opts: &GateOptions,
 ) -> Result<Vec<ChangeReport>, GateError> {
     let changes = &changeset.changes;
-    let threads = opts.threads.max(1).min(changes.len().div_ceil(256).max(1));
-    if threads == 1 {
+    let limits = &opts.content_limits;
+    // The reading thread counts as one of `threads`.
+    let workers = (opts.threads.max(1) - 1).min(changes.len().div_ceil(64));
+    if workers == 0 {
         return changes
             .iter()
-            .map(|c| judge_change(repo, engine, c, &opts.content_limits))
-            .collect();
-    }
-    let git_dir = repo.path().to_path_buf();
-    let chunk = changes.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = changes
-            .chunks(chunk)
-            .map(|part| {
-                let git_dir = &git_dir;
-                scope.spawn(move || -> Result<Vec<ChangeReport>, GateError> {
-                    // git2 repositories are not shared across threads: each opens its own.
-                    let repo = Repository::open(git_dir)?;
-                    part.iter()
-                        .map(|c| judge_change(&repo, engine, c, &opts.content_limits))
-                        .collect()
-                })
+            .map(|c| {
+                let content = ChangeSet::content(repo, c, limits)?;
+                Ok(judge_change(engine, c, &content))
             })
             .collect();
-        let mut all = Vec::with_capacity(changes.len());
-        for worker in workers {
-            let part = worker
-                .join()
-                .map_err(|_| GateError::Io("a worker thread panicked".into()))??;
-            all.extend(part);
+    }
+    let budget = Budget::default();
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(usize, Blobs)>(1024);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, ChangeReport)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (work_rx, done_tx, budget) = (&work_rx, done_tx.clone(), &budget);
+            scope.spawn(move || {
+                loop {
+                    let next = work_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((index, blobs))) = next else { break };
+                    let held = blobs.held_bytes();
+                    let content = Content::from_blobs(blobs, limits);
+                    budget.release(held);
+                    let report = judge_change(engine, &changes[index], &content);
+                    if done_tx.send((index, report)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        Ok(all)
+        drop(done_tx);
+        let read = (|| {
+            for (index, change) in changes.iter().enumerate() {
+                let blobs = ChangeSet::blobs(repo, change, limits)?;
+                budget.acquire(blobs.held_bytes());
+                if work_tx.send((index, blobs)).is_err() {
+                    break;
+                }
+            }
+            Ok::<(), GateError>(())
+        })();
+        drop(work_tx);
+        let mut reports: Vec<Option<ChangeReport>> = vec![None; changes.len()];
+        for (index, report) in done_rx {
+            reports[index] = Some(report);
+        }
+        read?;
+        reports
+            .into_iter()
+            .map(|r| r.ok_or_else(|| GateError::Io("a worker thread stopped early".into())))
+            .collect()
     })
+}
+
+/// A byte budget shared by the reader and the workers.
+#[derive(Default)]
+struct Budget {
+    used: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl Budget {
+    /// Waits until `n` more bytes fit (a single item larger than the budget still passes).
+    fn acquire(&self, n: usize) {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used > 0 && *used + n > IN_FLIGHT_BYTES {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += n;
+    }
+
+    fn release(&self, n: usize) {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(n);
+        self.freed.notify_one();
+    }
 }
 
 /// The enforced status, the approver groups still needed, and the counts.

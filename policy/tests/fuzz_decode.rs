@@ -22,9 +22,32 @@ impl XorShift {
 }
 
 const TOKENS: &[&[u8]] = &[
-    b": ", b"- ", b"{", b"}", b"[", b"]", b"&a ", b"*a", b"!reference ", b"|\n", b">-\n",
-    b"'", b"\"", b"\n  ", b"\t", b"**/", b"(?", b"\\", b"~", b"---\n", b"? ", b"<<: *a\n",
-    b"\xff", b"\x00", b"version: 1\n", b"extends: [builtin:baseline]\n",
+    b": ",
+    b"- ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"&a ",
+    b"*a",
+    b"!reference ",
+    b"|\n",
+    b">-\n",
+    b"'",
+    b"\"",
+    b"\n  ",
+    b"\t",
+    b"**/",
+    b"(?",
+    b"\\",
+    b"~",
+    b"---\n",
+    b"? ",
+    b"<<: *a\n",
+    b"\xff",
+    b"\x00",
+    b"version: 1\n",
+    b"extends: [builtin:baseline]\n",
 ];
 
 fn mutate(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
@@ -67,7 +90,11 @@ fn mutated_policies_never_panic() {
     let mut accepted = 0;
     for round in 0..rounds {
         let pack = &PACKS[round % PACKS.len()];
-        let seed = if round % 2 == 0 { pack.policy } else { pack.tests };
+        let seed = if round % 2 == 0 {
+            pack.policy
+        } else {
+            pack.tests
+        };
         let bytes = mutate(&mut rng, seed.as_bytes());
         let text = String::from_utf8_lossy(&bytes);
         let result = std::panic::catch_unwind(|| {
@@ -81,5 +108,8 @@ fn mutated_policies_never_panic() {
         }
     }
     // The mutations must exercise both paths: some inputs still decode, most do not.
-    assert!(accepted > 0 && accepted < rounds, "accepted {accepted} of {rounds}");
+    assert!(
+        accepted > 0 && accepted < rounds,
+        "accepted {accepted} of {rounds}"
+    );
 }

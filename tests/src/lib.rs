@@ -75,18 +75,29 @@ impl TestRepo {
     pub fn commit(&self, message: &str) -> Oid {
         let mut index = self.repo.index().expect("index");
         index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT | git2::IndexAddOption::FORCE, None)
+            .add_all(
+                ["*"],
+                git2::IndexAddOption::DEFAULT | git2::IndexAddOption::FORCE,
+                None,
+            )
             .expect("add");
         index.update_all(["*"], None).expect("update");
         index.write().expect("write index");
-        let tree = self.repo.find_tree(index.write_tree().expect("tree")).expect("tree");
+        let tree = self
+            .repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
         self.commit_tree(&tree, message)
     }
 
     /// Commits `tree` on the current branch.
     pub fn commit_tree(&self, tree: &git2::Tree<'_>, message: &str) -> Oid {
-        let sig = Signature::new("Test", "test@example.com", &git2::Time::new(1_700_000_000, 0))
-            .expect("sig");
+        let sig = Signature::new(
+            "Test",
+            "test@example.com",
+            &git2::Time::new(1_700_000_000, 0),
+        )
+        .expect("sig");
         let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         self.repo
@@ -113,15 +124,25 @@ impl TestRepo {
         };
         index.add(&entry).expect("add gitlink");
         index.write().expect("write index");
-        let tree = self.repo.find_tree(index.write_tree().expect("tree")).expect("tree");
+        let tree = self
+            .repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
         self.commit_tree(&tree, message)
     }
 
     /// Creates branch `name` at HEAD and checks it out.
     pub fn branch(&self, name: &str) -> &Self {
-        let head = self.repo.head().expect("head").peel_to_commit().expect("commit");
+        let head = self
+            .repo
+            .head()
+            .expect("head")
+            .peel_to_commit()
+            .expect("commit");
         self.repo.branch(name, &head, false).expect("branch");
-        self.repo.set_head(&format!("refs/heads/{name}")).expect("set head");
+        self.repo
+            .set_head(&format!("refs/heads/{name}"))
+            .expect("set head");
         self
     }
 

@@ -47,7 +47,12 @@ fn change<'v>(v: &'v Verdict, path: &str) -> &'v ChangeReport {
     v.changes
         .iter()
         .find(|c| c.path == path)
-        .unwrap_or_else(|| panic!("no change for {path}: {:#?}", v.changes.iter().map(|c| &c.path).collect::<Vec<_>>()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no change for {path}: {:#?}",
+                v.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
+            )
+        })
 }
 
 fn rules(c: &ChangeReport) -> Vec<&str> {
@@ -59,7 +64,10 @@ fn every_change_kind_is_reported() {
     let repo = repo_with(&[
         ("src/keep.rs", "fn a() {}\n"),
         ("src/gone.rs", "fn gone() {}\n"),
-        ("docs/guide.md", &"a long enough line of documentation text\n".repeat(20)),
+        (
+            "docs/guide.md",
+            &"a long enough line of documentation text\n".repeat(20),
+        ),
         ("bin/tool", "#!/bin/sh\necho hi\n"),
         ("link", "plain file\n"),
     ]);
@@ -78,14 +86,23 @@ fn every_change_kind_is_reported() {
     assert_eq!(kind("src/new.rs"), "added");
     assert_eq!(kind("src/gone.rs"), "deleted");
     assert_eq!(kind("docs/manual.md"), "renamed");
-    assert_eq!(change(&v, "docs/manual.md").old_path.as_deref(), Some("docs/guide.md"));
+    assert_eq!(
+        change(&v, "docs/manual.md").old_path.as_deref(),
+        Some("docs/guide.md")
+    );
     assert_eq!(change(&v, "docs/manual.md").similarity, Some(100));
     assert_eq!(kind("link"), "type_changed");
     assert_eq!(change(&v, "link").entry, "symlink");
     assert_eq!(change(&v, "link").old_entry.as_deref(), Some("file"));
-    assert_eq!(change(&v, "link").link_target.as_deref(), Some("src/keep.rs"));
+    assert_eq!(
+        change(&v, "link").link_target.as_deref(),
+        Some("src/keep.rs")
+    );
     let tool = change(&v, "bin/tool");
-    assert_eq!(tool.mode_change, Some(["100644".to_string(), "100755".to_string()]));
+    assert_eq!(
+        tool.mode_change,
+        Some(["100644".to_string(), "100755".to_string()])
+    );
     assert!(rules(tool).contains(&"new-executable"));
     let keep = change(&v, "src/keep.rs");
     assert_eq!((keep.lines_added, keep.lines_removed), (1, 0));
@@ -109,7 +126,10 @@ fn copies_and_submodules() {
     repo.commit_gitlink("vendor/dep", oid("2"), "bump");
     let v = gate(&repo);
     let sub = change(&v, "vendor/dep");
-    assert_eq!((sub.entry.as_str(), sub.change.as_str()), ("submodule", "modified"));
+    assert_eq!(
+        (sub.entry.as_str(), sub.change.as_str()),
+        ("submodule", "modified")
+    );
     assert!(rules(sub).contains(&"submodule"));
     // libgit2 finds copies only among modified files unless told to scan unmodified ones
     // (as `git diff -C` without `--find-copies-harder`), so an untouched source reads as added.
@@ -130,7 +150,10 @@ fn copies_and_submodules() {
 
 #[test]
 fn a_protected_file_renamed_to_an_innocent_path_is_still_caught() {
-    let repo = repo_with(&[("certs/server.pem", "not really a key, but protected by name\n")]);
+    let repo = repo_with(&[(
+        "certs/server.pem",
+        "not really a key, but protected by name\n",
+    )]);
     // Policy exceptions aside, moving the key out of its name must not hide it.
     repo.rename("certs/server.pem", "docs/notes.txt");
     repo.commit("hide the key");
@@ -138,7 +161,11 @@ fn a_protected_file_renamed_to_an_innocent_path_is_still_caught() {
     let c = change(&v, "docs/notes.txt");
     assert_eq!(c.change, "renamed");
     assert_eq!(c.decision, Decision::Deny);
-    assert!(c.findings[0].reason.contains("certs/server.pem"), "{}", c.findings[0].reason);
+    assert!(
+        c.findings[0].reason.contains("certs/server.pem"),
+        "{}",
+        c.findings[0].reason
+    );
     assert_eq!(v.verdict, Status::Fail);
 }
 
@@ -173,8 +200,16 @@ fn the_head_cannot_change_the_policy_that_judges_it() {
         .write("vendor/evil.js", "steal()\n");
     repo.commit("weaken the policy");
     let v = gate(&repo);
-    assert!(v.policy.source.starts_with(".cavra/policy.yaml@"), "{}", v.policy.source);
-    assert_eq!(v.mode, Mode::Enforce, "the head's `mode: audit` must not apply");
+    assert!(
+        v.policy.source.starts_with(".cavra/policy.yaml@"),
+        "{}",
+        v.policy.source
+    );
+    assert_eq!(
+        v.mode,
+        Mode::Enforce,
+        "the head's `mode: audit` must not apply"
+    );
     assert_eq!(change(&v, "vendor/evil.js").decision, Decision::Deny);
     let edit = change(&v, ".cavra/policy.yaml");
     assert_eq!(edit.decision, Decision::RequireApproval);
@@ -235,7 +270,11 @@ fn unicode_and_non_utf8_paths_survive() {
     let v = gate(&repo);
     assert_eq!(change(&v, "docs/résumé ü.md").change, "added");
     let latin1 = change(&v, "data/caf\\xe9.pem");
-    assert_eq!(latin1.decision, Decision::Deny, "globs match non-UTF-8 names too");
+    assert_eq!(
+        latin1.decision,
+        Decision::Deny,
+        "globs match non-UTF-8 names too"
+    );
 }
 
 use std::os::unix::ffi::OsStrExt;
@@ -249,12 +288,16 @@ exceptions:
   - { rule: private-keys, paths: ['legacy/**'], reason: old keys, expires: 2025-01-01 }
 ";
     let repo = repo_with(&[(".cavra/policy.yaml", policy)]);
-    repo.write("tests/fixtures/test.pem", "k\n").write("legacy/old.pem", "k\n");
+    repo.write("tests/fixtures/test.pem", "k\n")
+        .write("legacy/old.pem", "k\n");
     repo.commit("keys");
     let v = gate(&repo);
     let fixture = change(&v, "tests/fixtures/test.pem");
     assert_eq!(fixture.decision, Decision::Allow);
-    assert_eq!(fixture.findings[0].waived.as_ref().unwrap().reason, "throwaway test keys");
+    assert_eq!(
+        fixture.findings[0].waived.as_ref().unwrap().reason,
+        "throwaway test keys"
+    );
     let legacy = change(&v, "legacy/old.pem");
     assert_eq!(legacy.decision, Decision::Deny);
     assert!(legacy.findings[0].expired_exception.is_some());
@@ -266,7 +309,8 @@ exceptions:
 #[test]
 fn audit_enforce_and_strict_on_the_same_change() {
     let repo = repo_with(&[]);
-    repo.write(".github/workflows/ci.yml", "on: push\n").write("src/lib.rs", "pub fn x() {}\n");
+    repo.write(".github/workflows/ci.yml", "on: push\n")
+        .write("src/lib.rs", "pub fn x() {}\n");
     repo.commit("change");
     let run = |mode: Mode| {
         let mut o = options(&repo, "main");
@@ -278,14 +322,21 @@ fn audit_enforce_and_strict_on_the_same_change() {
     assert!(change(&enforce, "src/lib.rs").findings.is_empty());
     let strict = run(Mode::Strict);
     assert_eq!(strict.verdict, Status::NeedsApproval);
-    assert_eq!(rules(change(&strict, "src/lib.rs")), vec!["strict/unmatched"]);
+    assert_eq!(
+        rules(change(&strict, "src/lib.rs")),
+        vec!["strict/unmatched"]
+    );
     // The baseline says enforce: asking for audit from the command line is refused...
     let mut o = options(&repo, "main");
     o.mode = Some(Mode::Audit);
     assert!(matches!(run_gate(&o, &no_env), Err(GateError::Usage(m)) if m.contains("stricter")));
     // ...but a policy in audit mode reports without blocking.
     let policy_file = repo.join("audit.yaml");
-    std::fs::write(&policy_file, "version: 1\nextends: [builtin:baseline]\nmode: audit\n").unwrap();
+    std::fs::write(
+        &policy_file,
+        "version: 1\nextends: [builtin:baseline]\nmode: audit\n",
+    )
+    .unwrap();
     let mut o = options(&repo, "main");
     o.policy_file = Some(policy_file);
     let audit = run_gate(&o, &no_env).unwrap();
@@ -310,8 +361,18 @@ fn approvals_count_only_for_their_group_and_the_head_commit() {
         commit: commit.into(),
     };
     assert_eq!(run(vec![]).pending_approvals, vec!["security"]);
-    assert_eq!(run(vec![approval("maintainers", "")]).verdict, Status::NeedsApproval);
-    assert_eq!(run(vec![approval("security", "0000000000000000000000000000000000000000")]).verdict, Status::NeedsApproval);
+    assert_eq!(
+        run(vec![approval("maintainers", "")]).verdict,
+        Status::NeedsApproval
+    );
+    assert_eq!(
+        run(vec![approval(
+            "security",
+            "0000000000000000000000000000000000000000"
+        )])
+        .verdict,
+        Status::NeedsApproval
+    );
     let ok = run(vec![approval("security", "")]);
     assert_eq!(ok.verdict, Status::Pass);
     assert_eq!(ok.approvals[0].commit, head.to_string());
@@ -323,7 +384,10 @@ fn break_glass_is_recorded_and_bounded() {
     repo.write("prod.pem", "k\n");
     repo.commit("emergency");
     let mut o = options(&repo, "main");
-    o.break_glass = Some(("oncall-bob".into(), "INC-4711: rotate the prod certificate now".into()));
+    o.break_glass = Some((
+        "oncall-bob".into(),
+        "INC-4711: rotate the prod certificate now".into(),
+    ));
     let v = run_gate(&o, &no_env).unwrap();
     assert_eq!(v.verdict, Status::Pass);
     let bg = v.break_glass.as_ref().unwrap();
@@ -332,10 +396,16 @@ fn break_glass_is_recorded_and_bounded() {
     assert_eq!(v.counts.deny, 1, "findings stay on the record");
 
     o.break_glass = Some(("bob".into(), "because".into()));
-    assert!(matches!(run_gate(&o, &no_env), Err(GateError::Usage(m)) if m.contains("justification")));
+    assert!(
+        matches!(run_gate(&o, &no_env), Err(GateError::Usage(m)) if m.contains("justification"))
+    );
 
     let closed = repo.join("closed.yaml");
-    std::fs::write(&closed, "version: 1\nextends: [builtin:baseline]\nbreak_glass: { allowed: false }\n").unwrap();
+    std::fs::write(
+        &closed,
+        "version: 1\nextends: [builtin:baseline]\nbreak_glass: { allowed: false }\n",
+    )
+    .unwrap();
     o.policy_file = Some(closed);
     o.break_glass = Some(("bob".into(), "a long enough justification".into()));
     assert!(matches!(run_gate(&o, &no_env), Err(GateError::Usage(m)) if m.contains("not allowed")));
@@ -350,10 +420,18 @@ fn a_malformed_base_policy_is_an_error_with_its_position() {
     repo.write("a.txt", "a\n");
     repo.commit("x");
     let err = run_gate(&options(&repo, "main"), &no_env).unwrap_err();
-    let GateError::Policy(errors) = err else { panic!("{err}") };
+    let GateError::Policy(errors) = err else {
+        panic!("{err}")
+    };
     let text = errors.to_string();
-    assert!(text.contains(".cavra/policy.yaml:4:22: bad glob `a/[b`"), "{text}");
-    assert!(text.contains(".cavra/policy.yaml:6:5: unknown key `colour`"), "{text}");
+    assert!(
+        text.contains(".cavra/policy.yaml:4:22: bad glob `a/[b`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(".cavra/policy.yaml:6:5: unknown key `colour`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -370,7 +448,11 @@ fn ci_variables_choose_the_base() {
     assert_eq!(v.revisions.merge_base, base);
 
     let event = repo.join("event.json");
-    std::fs::write(&event, format!(r#"{{"pull_request": {{"base": {{"sha": "{base}"}}}}}}"#)).unwrap();
+    std::fs::write(
+        &event,
+        format!(r#"{{"pull_request": {{"base": {{"sha": "{base}"}}}}}}"#),
+    )
+    .unwrap();
     let event = event.display().to_string();
     let github = |k: &str| match k {
         "GITHUB_ACTIONS" => Some("true".to_string()),
@@ -382,10 +464,17 @@ fn ci_variables_choose_the_base() {
     assert_eq!(v.revisions.base_source, "GITHUB_EVENT_PATH");
     assert_eq!(v.repository.as_deref(), Some("acme/app"));
 
-    let azure = |k: &str| (k == "SYSTEM_PULLREQUEST_TARGETBRANCH").then(|| "refs/heads/main".to_string());
-    assert_eq!(run_gate(&o, &azure).unwrap().revisions.base_source, "SYSTEM_PULLREQUEST_TARGETBRANCH");
+    let azure =
+        |k: &str| (k == "SYSTEM_PULLREQUEST_TARGETBRANCH").then(|| "refs/heads/main".to_string());
+    assert_eq!(
+        run_gate(&o, &azure).unwrap().revisions.base_source,
+        "SYSTEM_PULLREQUEST_TARGETBRANCH"
+    );
     // Locally, the default branch.
-    assert_eq!(run_gate(&o, &no_env).unwrap().revisions.base_source, "default branch");
+    assert_eq!(
+        run_gate(&o, &no_env).unwrap().revisions.base_source,
+        "default branch"
+    );
 }
 
 #[test]

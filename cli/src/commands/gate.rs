@@ -52,9 +52,7 @@ pub fn run(args: GateArgs) -> Result<u8, GateError> {
         approvals,
         break_glass,
         today: Date::today(),
-        threads: args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads: args.threads,
         content_limits: ContentLimits::default(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
