@@ -75,13 +75,20 @@ pub fn run_gate(
     let approvals: Vec<Approval> = opts
         .approvals
         .iter()
-        .map(|a| Approval {
-            commit: if a.commit.is_empty() {
+        .map(|a| {
+            // An approval names the commit it saw; a short or symbolic name is resolved so
+            // it compares with the head. An unknown commit stays as given (and never matches).
+            let commit = if a.commit.is_empty() {
                 head.clone()
             } else {
-                a.commit.clone()
-            },
-            ..a.clone()
+                repo.revparse_single(&a.commit)
+                    .and_then(|o| o.peel_to_commit())
+                    .map_or_else(|_| a.commit.clone(), |c| c.id().to_string())
+            };
+            Approval {
+                commit,
+                ..a.clone()
+            }
         })
         .collect();
     let (enforced, pending, counts) = tally(&changes, &approvals, &head);

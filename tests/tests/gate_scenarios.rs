@@ -373,6 +373,12 @@ fn approvals_count_only_for_their_group_and_the_head_commit() {
         .verdict,
         Status::NeedsApproval
     );
+    let short = head.to_string()[..10].to_string();
+    assert_eq!(
+        run(vec![approval("security", &short)]).verdict,
+        Status::Pass,
+        "a short SHA of the head counts"
+    );
     let ok = run(vec![approval("security", "")]);
     assert_eq!(ok.verdict, Status::Pass);
     assert_eq!(ok.approvals[0].commit, head.to_string());
