@@ -82,6 +82,11 @@ impl TestRepo {
             )
             .expect("add");
         index.update_all(["*"], None).expect("update");
+        self.commit_index(&mut index, message)
+    }
+
+    /// Writes `index` and commits its tree on the current branch.
+    fn commit_index(&self, index: &mut git2::Index, message: &str) -> Oid {
         index.write().expect("write index");
         let tree = self
             .repo
@@ -123,12 +128,7 @@ impl TestRepo {
             path: path.as_bytes().to_vec(),
         };
         index.add(&entry).expect("add gitlink");
-        index.write().expect("write index");
-        let tree = self
-            .repo
-            .find_tree(index.write_tree().expect("tree"))
-            .expect("tree");
-        self.commit_tree(&tree, message)
+        self.commit_index(&mut index, message)
     }
 
     /// Creates branch `name` at HEAD and checks it out.
