@@ -19,5 +19,5 @@ pub use run::{GateOptions, run_gate};
 pub use time::now_rfc3339;
 pub use verdict::{
     Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, SCHEMA_VERSION,
-    Status, ToolInfo, Verdict,
+    Status, ToolInfo, Verdict, is_approved,
 };

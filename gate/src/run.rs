@@ -6,7 +6,7 @@ use crate::verdict::{
     Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, SCHEMA_VERSION,
     Status, ToolInfo, Verdict,
 };
-use crate::{GateError, now_rfc3339};
+use crate::{GateError, is_approved, now_rfc3339};
 use cavra_diff::{Blobs, ChangeSet, Content, ContentLimits, RevisionsRequest};
 use cavra_policy::{Date, Decision, Engine, Mode};
 use git2::Repository;
@@ -291,8 +291,6 @@ fn tally(
     let mut fail = false;
     let mut needs = false;
     let mut pending = BTreeSet::new();
-    // Only approvals of the head commit count: a later push needs a fresh review.
-    let current: Vec<&Approval> = approvals.iter().filter(|a| a.commit == head).collect();
     for finding in changes.iter().flat_map(|c| &c.findings) {
         counts.findings += 1;
         if finding.waived.is_some() {
@@ -305,9 +303,7 @@ fn tally(
             }
             Decision::RequireApproval => {
                 counts.require_approval += 1;
-                let satisfied = current
-                    .iter()
-                    .any(|a| finding.approvers.is_empty() || finding.approvers.contains(&a.group));
+                let satisfied = is_approved(approvals, head, finding);
                 if !satisfied {
                     needs = true;
                     pending.extend(finding.approvers.iter().cloned());

@@ -183,7 +183,22 @@ pub struct Verdict {
     pub time: String,
 }
 
+/// True when an approval of `head` covers `finding`: an approval counts for the finding's
+/// approver groups, or for any finding that names none. Approvals of other commits never
+/// count, so a later push needs a fresh review.
+pub fn is_approved(approvals: &[Approval], head: &str, finding: &Finding) -> bool {
+    approvals
+        .iter()
+        .filter(|a| a.commit == head)
+        .any(|a| finding.approvers.is_empty() || finding.approvers.contains(&a.group))
+}
+
 impl Verdict {
+    /// True when the verdict's approvals cover `finding` (see [`is_approved`]).
+    pub fn is_approved(&self, finding: &Finding) -> bool {
+        is_approved(&self.approvals, &self.revisions.head, finding)
+    }
+
     /// Every finding with its change, in path order.
     pub fn findings(&self) -> impl Iterator<Item = (&ChangeReport, &Finding)> {
         self.changes

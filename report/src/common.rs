@@ -90,17 +90,6 @@ pub(crate) fn fingerprint(change: &ChangeReport, finding: &Finding) -> String {
     hex::encode(hash.finalize())
 }
 
-/// True when an approval of the head commit satisfies this `require_approval` finding
-/// (the rule the gate applies: an approval counts for the finding's approver groups,
-/// or for any finding that names none).
-pub(crate) fn is_approved(verdict: &Verdict, finding: &Finding) -> bool {
-    verdict
-        .approvals
-        .iter()
-        .filter(|a| a.commit == verdict.revisions.head)
-        .any(|a| finding.approvers.is_empty() || finding.approvers.contains(&a.group))
-}
-
 /// Who still has to approve, in words: `None` when nothing waits for approval.
 ///
 /// The verdict lists pending approver groups; an empty list means either that nothing is
@@ -110,7 +99,7 @@ pub(crate) fn pending_approvers(verdict: &Verdict) -> Option<String> {
         return Some(verdict.pending_approvals.join(", "));
     }
     let waiting = verdict.findings().any(|(_, f)| {
-        Class::of(f) == Class::Approval && f.approvers.is_empty() && !is_approved(verdict, f)
+        Class::of(f) == Class::Approval && f.approvers.is_empty() && !verdict.is_approved(f)
     });
     waiting.then(|| "any reviewer".to_string())
 }

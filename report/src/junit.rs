@@ -4,7 +4,7 @@
 //! audit and allow pass (with the reason in `<system-out>`); waived findings are skipped.
 //! A passing "all changes" case stands for the change when nothing blocks.
 
-use crate::common::{Class, describe, is_approved, location, status_word};
+use crate::common::{Class, describe, location, status_word};
 use cavra_gate::{Status, Verdict};
 use std::fmt::Write;
 
@@ -90,12 +90,10 @@ pub(crate) fn render(v: &Verdict) -> String {
                 kind: "deny",
                 message: f.message.clone(),
             },
-            Class::Approval if v.verdict != Status::Pass && !is_approved(v, f) => {
-                Outcome::Failure {
-                    kind: "require_approval",
-                    message: f.message.clone(),
-                }
-            }
+            Class::Approval if v.verdict != Status::Pass && !v.is_approved(f) => Outcome::Failure {
+                kind: "require_approval",
+                message: f.message.clone(),
+            },
             Class::Approval => {
                 body.insert_str(0, "require_approval (approved or not blocking): ");
                 Outcome::Passed

@@ -1,7 +1,7 @@
 //! The Markdown summary (pull request comments, job summaries), rendered with minijinja from
 //! [`SUMMARY_TEMPLATE`] or a template of the user's.
 
-use crate::common::{Class, findings_of, is_approved, pending_approvers, short_sha, status_word};
+use crate::common::{Class, findings_of, pending_approvers, short_sha, status_word};
 use cavra_gate::Verdict;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value};
@@ -120,7 +120,7 @@ fn rows(v: &Verdict, class: Class) -> Vec<Row> {
     findings_of(v, class)
         .map(|(change, f)| {
             let mut decision = f.decision.as_str().to_string();
-            if class == Class::Approval && is_approved(v, f) {
+            if class == Class::Approval && v.is_approved(f) {
                 decision.push_str(" (approved)");
             }
             Row {

@@ -1,8 +1,6 @@
 //! Text for a person: a header, findings grouped by decision, approvals, a count line.
 
-use crate::common::{
-    Class, findings_of, is_approved, location, pending_approvers, short_sha, status_word,
-};
+use crate::common::{Class, findings_of, location, pending_approvers, short_sha, status_word};
 use cavra_gate::{Status, Verdict};
 use std::fmt::Write;
 
@@ -110,7 +108,7 @@ pub(crate) fn render(v: &Verdict, color: bool) -> String {
             let place = clean(&location(change, f));
             let mut extra = String::new();
             if class == Class::Approval {
-                if is_approved(v, f) {
+                if v.is_approved(f) {
                     extra.push_str("  [approved]");
                 } else if !f.approvers.is_empty() {
                     let _ = write!(extra, "  [approvers: {}]", clean(&f.approvers.join(", ")));
