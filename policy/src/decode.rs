@@ -178,10 +178,36 @@ impl<'a> Reader<'a> {
         choices: &[&str],
     ) -> Option<T> {
         let text = self.string(node, what)?;
-        let parsed = parse(&text);
+        self.parse_keyword(&text, node.pos, what, parse, choices)
+    }
+
+    /// A keyword or a list of keywords (`item` names one entry, `what` the kind of keyword).
+    fn keywords<T>(
+        &mut self,
+        node: &Node,
+        item: &str,
+        what: &str,
+        parse: fn(&str) -> Option<T>,
+        choices: &[&str],
+    ) -> Vec<T> {
+        self.strings(node, item)
+            .into_iter()
+            .filter_map(|(text, pos)| self.parse_keyword(&text, pos, what, parse, choices))
+            .collect()
+    }
+
+    fn parse_keyword<T>(
+        &mut self,
+        text: &str,
+        pos: Pos,
+        what: &str,
+        parse: fn(&str) -> Option<T>,
+        choices: &[&str],
+    ) -> Option<T> {
+        let parsed = parse(text);
         if parsed.is_none() {
             self.err(
-                node.pos,
+                pos,
                 format!(
                     "unknown {what} `{text}` (expected one of: {})",
                     choices.join(", ")
@@ -436,32 +462,16 @@ impl<'a> Reader<'a> {
                 "paths" => m.paths = self.globs(v, "a path glob"),
                 "paths_ignore" => m.paths_ignore = self.globs(v, "a path glob"),
                 "change" => {
-                    for (s, pos) in self.strings(v, "a change kind") {
-                        match ChangeKind::parse(&s) {
-                            Some(k) => m.change.push(k),
-                            None => self.err(
-                                pos,
-                                format!(
-                                    "unknown change kind `{s}` (expected one of: {})",
-                                    ChangeKind::ALL.join(", ")
-                                ),
-                            ),
-                        }
-                    }
+                    m.change = self.keywords(
+                        v,
+                        "a change kind",
+                        "change kind",
+                        ChangeKind::parse,
+                        &ChangeKind::ALL,
+                    )
                 }
                 "actions" => {
-                    for (s, pos) in self.strings(v, "an action") {
-                        match Action::parse(&s) {
-                            Some(a) => m.actions.push(a),
-                            None => self.err(
-                                pos,
-                                format!(
-                                    "unknown action `{s}` (expected one of: {})",
-                                    Action::ALL.join(", ")
-                                ),
-                            ),
-                        }
-                    }
+                    m.actions = self.keywords(v, "an action", "action", Action::parse, &Action::ALL)
                 }
                 "content" => {
                     for (re, pos) in self.strings(v, "a content regex") {
