@@ -83,6 +83,7 @@ pub(crate) fn judge_change(engine: &Engine, change: &Change, content: &Content) 
         executable: change.became_executable(),
         size,
         lines: &lines,
+        command: None,
     };
     let mut findings = engine.evaluate(&subject);
     let touches_policy =
@@ -101,6 +102,7 @@ pub(crate) fn judge_change(engine: &Engine, change: &Change, content: &Content) 
                 .to_string(),
             reason: format!("path `{path}` is under .cavra/"),
             line: None,
+            command: None,
             approvers: Vec::new(),
             waived: None,
             expired_exception: None,

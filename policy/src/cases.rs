@@ -13,10 +13,20 @@
 //! ```
 //! Other inputs: `action`, `old_path`, `link_target`, `lines` (added lines), `binary`,
 //! `symlink`, `submodule`, `executable`, `size`.
+//!
+//! A command case gives `command` (a shell command line) and optionally `context` (default
+//! `shell`) and `path` (the file it is written in); every command the line runs is judged:
+//!
+//! ```yaml
+//!   - name: terraform apply behind sudo
+//!     command: sudo /usr/local/bin/terraform apply -auto-approve
+//!     context: github-actions
+//!     expect: require_approval
+//! ```
 
 use crate::decode::Reader;
-use crate::engine::{Engine, Subject};
-use crate::model::{Action, ChangeKind, Decision, Mode, Policy};
+use crate::engine::{CommandSubject, Engine, Subject};
+use crate::model::{Action, ChangeKind, Context, Decision, Mode, Policy};
 use crate::{Date, PolicyErrors};
 use cavra_yaml::{Limits, Node};
 use std::path::Path;
@@ -51,6 +61,7 @@ struct Case {
     expect: Decision,
     rules: Vec<String>,
     not_rules: Vec<String>,
+    command: Option<(String, Context)>,
 }
 
 /// Runs the cases in `text` (from `file`) against `policy`.
@@ -89,8 +100,12 @@ fn run_case(engine: &Engine, case: &Case) -> CaseResult {
         executable: case.executable,
         size: case.size,
         lines: &lines,
+        command: None,
     };
-    let findings = engine.evaluate(&subject);
+    let findings = match &case.command {
+        None => engine.evaluate(&subject),
+        Some((line, context)) => evaluate_command_line(engine, &case.path, line, *context),
+    };
     let got = findings
         .iter()
         .map(|f| f.decision)
@@ -132,6 +147,35 @@ fn run_case(engine: &Engine, case: &Case) -> CaseResult {
         passed: failure.is_none(),
         failure,
     }
+}
+
+/// Every finding for the commands of one command line written in `path` (in `context`).
+pub fn evaluate_command_line(
+    engine: &Engine,
+    path: &str,
+    line: &str,
+    context: Context,
+) -> Vec<crate::Finding> {
+    let options = cavra_shell::Options {
+        template_expressions: matches!(context, Context::GithubActions | Context::AzurePipelines),
+        azure_macros: context == Context::AzurePipelines,
+        ..cavra_shell::Options::default()
+    };
+    let parsed = cavra_shell::parse(line, &options);
+    let mut findings = Vec::new();
+    for command in &parsed.commands {
+        let subject = Subject::command(
+            Path::new(path),
+            CommandSubject {
+                command,
+                context,
+                line: 0,
+                step: "",
+            },
+        );
+        findings.extend(engine.evaluate(&subject));
+    }
+    findings
 }
 
 fn read_file(r: &mut Reader<'_>, root: &Node) -> (Option<Mode>, Option<Date>, Vec<Case>) {
@@ -184,16 +228,29 @@ fn read_case(r: &mut Reader<'_>, node: &Node) -> Option<Case> {
             "expect",
             "rules",
             "not_rules",
+            "command",
+            "context",
         ],
     )?;
+    let command_line = f.get("command").and_then(|v| r.string(v, "command"));
+    let context = match f.get("context") {
+        Some(v) => {
+            let names: Vec<&str> = Context::ALL.iter().map(|c| c.as_str()).collect();
+            r.keyword(v, "context", Context::parse, &names)?
+        }
+        None => Context::Shell,
+    };
+    let command = command_line.map(|line| (line, context));
     let action = match f.get("action") {
         Some(v) => r.keyword(v, "action", Action::parse, &Action::ALL)?,
+        None if command.is_some() => Action::ExecuteCommand,
         None => Action::WriteFile,
     };
     let path = f
         .get("path")
         .or(f.get("target"))
-        .and_then(|v| r.string(v, "path"));
+        .and_then(|v| r.string(v, "path"))
+        .or_else(|| command.as_ref().map(|(line, _)| line.clone()));
     let Some(path) = path else {
         r.err(node.pos, "case has no `path`");
         return None;
@@ -244,6 +301,7 @@ fn read_case(r: &mut Reader<'_>, node: &Node) -> Option<Case> {
         expect,
         rules: rule_ids(r, f.get("rules")),
         not_rules: rule_ids(r, f.get("not_rules")),
+        command,
         path,
     })
 }

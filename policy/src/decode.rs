@@ -1,8 +1,9 @@
 //! Decoding one policy file into a [`Layer`], reporting every error with its position.
 
+use crate::command::compile_word_glob;
 use crate::model::{
-    Action, ApproverGroup, BreakGlass, ChangeKind, Decision, Exception, Mode, Rule, RuleMatch,
-    Severity,
+    Action, ApproverGroup, BreakGlass, ChangeKind, CommandMatch, Context, Decision, Exception,
+    Mode, Rule, RuleMatch, Severity,
 };
 use crate::size::parse_size;
 use crate::{Date, PolicyError, PolicyErrors};
@@ -494,10 +495,7 @@ impl<'a> Reader<'a> {
                         );
                     }
                 }
-                "command" => self.err(
-                    v.pos,
-                    "the `command` match kind is not supported by this version of cavra yet",
-                ),
+                "command" => m.command = self.command_match(v),
                 _ => unreachable!("fields() only lets known keys through"),
             }
         }
@@ -508,7 +506,83 @@ impl<'a> Reader<'a> {
             );
             return None;
         }
+        if m.command.is_some() && !m.content.is_empty() {
+            self.err(
+                node.pos,
+                "`command` and `content` cannot be combined: a command has no added lines; use `command.regex`",
+            );
+        }
         Some(m)
+    }
+
+    fn command_match(&mut self, node: &Node) -> Option<CommandMatch> {
+        let f = self.fields(
+            node,
+            "command",
+            &[
+                "program",
+                "subcommand",
+                "args",
+                "piped_to",
+                "contexts",
+                "regex",
+            ],
+        )?;
+        let mut m = CommandMatch::default();
+        for (key, v) in &f.entries {
+            match *key {
+                "program" => m.program = self.word_globs(v, "a program name", true),
+                "subcommand" => {
+                    for (sub, pos) in self.strings(v, "a subcommand") {
+                        if sub.split_whitespace().next().is_none() {
+                            self.err(pos, "a subcommand must have at least one word");
+                            continue;
+                        }
+                        let bad = sub
+                            .split_whitespace()
+                            .find_map(|w| compile_word_glob(w, false).err().map(|e| (w, e)));
+                        match bad {
+                            Some((w, e)) => self.err(pos, format!("bad glob `{w}`: {e}")),
+                            None => m.subcommand.push(sub),
+                        }
+                    }
+                }
+                "args" => m.args = self.word_globs(v, "an argument glob", false),
+                "piped_to" => m.piped_to = self.word_globs(v, "a program name", true),
+                "contexts" => {
+                    let names: Vec<&str> = Context::ALL.iter().map(|c| c.as_str()).collect();
+                    m.contexts = self.keywords(v, "a context", "context", Context::parse, &names)
+                }
+                "regex" => {
+                    if let Some(re) = self.string(v, "command.regex") {
+                        match crate::engine::compile_regex(&re) {
+                            Ok(_) => m.regex = Some(re),
+                            Err(e) => self.err(v.pos, format!("bad regex `{re}`: {e}")),
+                        }
+                    }
+                }
+                _ => unreachable!("fields() only lets known keys through"),
+            }
+        }
+        if f.entries.is_empty() {
+            self.err(
+                node.pos,
+                "`command` is empty: it would match every command; say what to match",
+            );
+            return None;
+        }
+        Some(m)
+    }
+
+    fn word_globs(&mut self, node: &Node, what: &str, case_insensitive: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for (glob, pos) in self.strings(node, what) {
+            match compile_word_glob(&glob, case_insensitive) {
+                Ok(_) => out.push(glob),
+                Err(e) => self.err(pos, format!("bad glob `{glob}`: {e}")),
+            }
+        }
+        out
     }
 
     fn exception(&mut self, node: &Node) -> Option<Exception> {

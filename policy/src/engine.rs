@@ -1,6 +1,9 @@
 //! The compiled policy: every path glob in one matcher, then the per-rule conditions.
 
 use crate::Date;
+use crate::command::CommandMatcher;
+pub use crate::command::CommandSubject;
+use crate::model::Context;
 use crate::model::{Action, ChangeKind, Decision, Exception, Mode, Policy, Rule, Severity};
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::{Regex, RegexSet, RegexSetBuilder};
@@ -59,6 +62,8 @@ pub struct Subject<'a> {
     pub size: u64,
     /// Added lines: (head line number, text).
     pub lines: &'a [(u32, &'a str)],
+    /// The command, for `execute_command` subjects that were parsed.
+    pub command: Option<CommandSubject<'a>>,
 }
 
 impl<'a> Subject<'a> {
@@ -76,7 +81,56 @@ impl<'a> Subject<'a> {
             executable: false,
             size: 0,
             lines: &[],
+            command: None,
         }
+    }
+
+    /// A subject for running `command`, written in the file at `path` (for an agent: the command line).
+    pub fn command(path: &'a Path, command: CommandSubject<'a>) -> Self {
+        Subject {
+            command: Some(command),
+            ..Subject::new(Action::ExecuteCommand, path)
+        }
+    }
+}
+
+/// The command a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingCommand {
+    /// The pipeline it belongs to, in normal form, with likely secrets replaced by `***`.
+    pub command: String,
+    /// The program that matched.
+    pub program: String,
+    /// Where it is written (`github-actions`, `dockerfile`...).
+    pub context: Context,
+    /// Where in the file, for people (`jobs.build.steps[2]`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub step: String,
+}
+
+impl FindingCommand {
+    fn of(s: &CommandSubject<'_>) -> FindingCommand {
+        let pipeline = if s.command.pipeline.is_empty() {
+            &s.command.text
+        } else {
+            &s.command.pipeline
+        };
+        FindingCommand {
+            command: truncate(&cavra_shell::redact(pipeline), MAX_COMMAND_CHARS),
+            program: s.command.program.clone(),
+            context: s.context,
+            step: s.step.to_string(),
+        }
+    }
+}
+
+/// Longest command text copied into a finding.
+const MAX_COMMAND_CHARS: usize = 300;
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
     }
 }
 
@@ -105,9 +159,12 @@ pub struct Finding {
     pub message: String,
     /// Why it matched (which path, glob or line).
     pub reason: String,
-    /// The line in the head file, for content matches.
+    /// The line in the head file, for content and command matches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The command, for command matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<FindingCommand>,
     /// Groups that may approve.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<String>,
@@ -137,6 +194,7 @@ pub struct Engine {
     pathless: Vec<usize>,
     ignores: Vec<Option<GlobSet>>,
     contents: Vec<Option<RegexSet>>,
+    commands: Vec<Option<CommandMatcher>>,
     exceptions: Vec<CompiledException>,
 }
 
@@ -157,6 +215,7 @@ impl Engine {
         let mut pathless = Vec::new();
         let mut ignores = Vec::new();
         let mut contents = Vec::new();
+        let mut commands = Vec::new();
         for (i, rule) in policy.rules.iter().enumerate() {
             let m = &rule.matches;
             if m.paths.is_empty() {
@@ -173,6 +232,7 @@ impl Engine {
                     .build()
                     .expect("regexes validated when decoded")
             }));
+            commands.push(m.command.as_ref().map(CommandMatcher::new));
         }
         let exceptions = policy
             .exceptions
@@ -199,6 +259,7 @@ impl Engine {
             pathless,
             ignores,
             contents,
+            commands,
             exceptions,
         }
     }
@@ -272,15 +333,24 @@ impl Engine {
                 continue;
             }
             let mut reasons = vec![path_reason];
+            if let Some(matcher) = &self.commands[index] {
+                match subject.command.as_ref().and_then(|c| matcher.matches(c)) {
+                    Some(why) => reasons.extend(why),
+                    None => continue,
+                }
+            }
             reasons.extend(condition_reasons(rule, subject));
             reasons.retain(|r| !r.is_empty());
             let reason = reasons.join("; ");
             match &self.contents[index] {
-                None => findings.push(self.finding(index, subject, reason, None)),
+                None => {
+                    let line = subject.command.map(|c| c.line).filter(|&l| l > 0);
+                    findings.push(self.finding(index, subject, reason, line))
+                }
                 Some(set) => self.content_findings(index, set, subject, &reason, &mut findings),
             }
         }
-        if findings.is_empty() && self.mode == Mode::Strict {
+        if findings.is_empty() && self.mode == Mode::Strict && subject.command.is_none() {
             findings.push(Finding {
                 rule: "strict/unmatched".to_string(),
                 decision: Decision::RequireApproval,
@@ -288,6 +358,7 @@ impl Engine {
                 message: "strict mode: no rule covers this change".to_string(),
                 reason: format!("no rule matches `{}`", subject.path.display()),
                 line: None,
+                command: None,
                 approvers: self.policy.strict_approvers.clone(),
                 waived: None,
                 expired_exception: None,
@@ -298,12 +369,18 @@ impl Engine {
 
     fn conditions_hold(&self, rule: &Rule, s: &Subject<'_>) -> bool {
         let m = &rule.matches;
-        (if m.actions.is_empty() {
+        let action_holds = if !m.actions.is_empty() {
+            m.actions.contains(&s.action)
+        } else if m.command.is_some() {
+            // A command rule judges commands.
+            s.action == Action::ExecuteCommand
+        } else {
             // A rule that names no actions judges changes: written and deleted files.
             matches!(s.action, Action::WriteFile | Action::DeleteFile)
-        } else {
-            m.actions.contains(&s.action)
-        }) && (m.change.is_empty() || s.change.is_some_and(|c| m.change.contains(&c)))
+        };
+        action_holds
+            && (m.command.is_none() || s.command.is_some())
+            && (m.change.is_empty() || s.change.is_some_and(|c| m.change.contains(&c)))
             && m.binary.is_none_or(|b| b == s.binary)
             && m.symlink.is_none_or(|b| b == s.symlink)
             && m.submodule.is_none_or(|b| b == s.submodule)
@@ -371,6 +448,7 @@ impl Engine {
             },
             reason,
             line,
+            command: subject.command.as_ref().map(FindingCommand::of),
             approvers: rule.approvers.clone(),
             waived: None,
             expired_exception: None,

@@ -9,6 +9,7 @@
 
 pub mod builtin;
 pub mod cases;
+mod command;
 mod date;
 pub mod decode;
 pub mod engine;
@@ -18,7 +19,10 @@ pub mod resolve;
 mod size;
 
 pub use date::Date;
-pub use engine::{Engine, Finding, Subject};
+pub use engine::{CommandSubject, Engine, Finding, FindingCommand, Subject};
 pub use error::{PolicyError, PolicyErrors};
-pub use model::{Action, ChangeKind, Decision, Exception, Mode, Policy, Rule, RuleMatch, Severity};
+pub use model::{
+    Action, ChangeKind, CommandMatch, Context, Decision, Exception, Mode, Policy, Rule, RuleMatch,
+    Severity,
+};
 pub use resolve::{FileSource, NoFiles, resolve_policy};

@@ -1,6 +1,7 @@
 //! What a policy holds once its layers are resolved.
 
 use crate::Date;
+pub use cavra_shell::Context;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -248,6 +249,33 @@ pub struct RuleMatch {
     /// Larger than this many bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_over: Option<u64>,
+    /// A command the change adds (or an agent runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandMatch>,
+}
+
+/// What a `command` match looks for in one parsed command. Every field given must hold; within a
+/// list, any entry may match. Words are globs (`*`, `?`, `[..]`, `\\` escapes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CommandMatch {
+    /// The program's name after unwrapping (`sudo /usr/bin/curl` is `curl`); case-insensitive.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub program: Vec<String>,
+    /// Leading non-option words after the program, space-separated (`apply`, `iam attach-*`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subcommand: Vec<String>,
+    /// Any argument (`-k`; short-option clusters like `-sSLk` count as each letter too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// A program that receives the command's output (later in the pipe, or through `$(...)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub piped_to: Vec<String>,
+    /// Where the command is written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contexts: Vec<Context>,
+    /// A regex over the command's normal form, as an escape hatch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
 }
 
 /// One rule.

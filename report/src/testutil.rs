@@ -15,6 +15,7 @@ pub(crate) fn finding(rule: &str, decision: Decision, line: Option<u32>) -> Find
         message: format!("{rule} message"),
         reason: format!("{rule} reason"),
         line,
+        command: None,
         approvers: Vec::new(),
         waived: None,
         expired_exception: None,
