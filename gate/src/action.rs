@@ -22,8 +22,9 @@ pub struct ActionResult {
 /// Judges `action` on `target`. `exists` says whether a written file exists already
 /// (a write to a new file is an `added` change, to an existing one `modified`).
 ///
-/// Commands (`execute_command`) are matched as a whole line by rules scoped with
-/// `actions: [execute_command]`; parsing the shell is the job of the command matcher.
+/// A command line (`execute_command`) is judged twice: as a whole line by rules scoped with
+/// `actions: [execute_command]` and `paths`, and command by command (after parsing the shell) by
+/// `command` rules, in the `agent` context.
 pub fn evaluate_action(
     engine: &Engine,
     action: Action,
@@ -40,7 +41,14 @@ pub fn evaluate_action(
     let target_path = target.strip_prefix("./").unwrap_or(target);
     let mut subject = Subject::new(action, Path::new(target_path));
     subject.change = change;
-    let findings = engine.evaluate(&subject);
+    let mut findings = engine.evaluate(&subject);
+    if action == Action::ExecuteCommand {
+        findings.extend(engine.evaluate_command_line(
+            Path::new(target),
+            target,
+            cavra_policy::Context::Agent,
+        ));
+    }
     let decision = findings
         .iter()
         .map(|f| f.decision)

@@ -1,8 +1,10 @@
 //! Judging one changed entry: load what the rules need, build the subject, evaluate.
 
 use crate::ChangeReport;
+use crate::commands::{TreeFiles, judge_commands};
 use cavra_diff::{Change, ChangeKind as DiffKind, Content, EntryKind};
 use cavra_policy::{Action, ChangeKind, Decision, Engine, Finding, Severity, Subject};
+use git2::{Oid, Repository};
 
 /// The id of the finding the gate adds when a policy would let its own files change unreviewed.
 pub const POLICY_GUARD_RULE: &str = "cavra/policy-change";
@@ -48,8 +50,37 @@ fn is_policy_path(path: &[u8]) -> bool {
     path.starts_with(b".cavra/")
 }
 
-/// Judges one change whose content has been read.
-pub(crate) fn judge_change(engine: &Engine, change: &Change, content: &Content) -> ChangeReport {
+/// The files of the head and base trees, for CI files that include others.
+pub(crate) struct Trees<'r> {
+    head: TreeFiles<'r>,
+    base: TreeFiles<'r>,
+}
+
+impl<'r> Trees<'r> {
+    /// The head and base trees (`(head, base)` tree ids) of `repo`.
+    pub(crate) fn new(repo: &'r Repository, (head, base): (Option<Oid>, Option<Oid>)) -> Self {
+        Trees {
+            head: TreeFiles::new(Some(repo), head),
+            base: TreeFiles::new(Some(repo), base),
+        }
+    }
+
+    /// No files (when the repository cannot be opened).
+    pub(crate) fn none() -> Trees<'static> {
+        Trees {
+            head: TreeFiles::new(None, None),
+            base: TreeFiles::new(None, None),
+        }
+    }
+}
+
+/// Judges one change whose content has been read: its path, then the commands it adds.
+pub(crate) fn judge_change(
+    engine: &Engine,
+    change: &Change,
+    content: &Content,
+    trees: &Trees<'_>,
+) -> ChangeReport {
     let link_target = change
         .new
         .as_ref()
@@ -86,6 +117,13 @@ pub(crate) fn judge_change(engine: &Engine, change: &Change, content: &Content) 
         command: None,
     };
     let mut findings = engine.evaluate(&subject);
+    findings.extend(judge_commands(
+        engine,
+        change,
+        content,
+        &trees.head,
+        &trees.base,
+    ));
     let touches_policy =
         is_policy_path(path.as_bytes()) || old_path.is_some_and(|p| is_policy_path(p.as_bytes()));
     if touches_policy

@@ -5,6 +5,7 @@
 //! - [`evaluate_action`]: one agent action judged by the same engine.
 
 mod action;
+mod commands;
 mod error;
 mod judge;
 mod policy_source;
@@ -13,6 +14,7 @@ mod time;
 mod verdict;
 
 pub use action::{ActionResult, evaluate_action};
+pub use commands::{INJECTION_RULE, UNREADABLE_RULE};
 pub use error::GateError;
 pub use policy_source::{LoadedPolicy, POLICY_PATHS, load_policy};
 pub use run::{GateOptions, run_gate};

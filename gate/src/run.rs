@@ -1,6 +1,6 @@
 //! Running the gate: revisions, policy, changes, findings, verdict.
 
-use crate::judge::judge_change;
+use crate::judge::{Trees, judge_change};
 use crate::policy_source::load_policy;
 use crate::verdict::{
     Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, SCHEMA_VERSION,
@@ -198,17 +198,24 @@ fn judge_all(
 ) -> Result<Vec<ChangeReport>, GateError> {
     let changes = &changeset.changes;
     let limits = &opts.content_limits;
+    let tree_of = |commit: git2::Oid| repo.find_commit(commit).map(|c| c.tree_id()).ok();
+    let trees = (
+        tree_of(changeset.revisions.head),
+        tree_of(changeset.revisions.merge_base),
+    );
     // The reading thread counts as one of `threads`.
     let workers = (opts.threads.max(1) - 1).min(changes.len().div_ceil(64));
     if workers == 0 {
+        let files = Trees::new(repo, trees);
         return changes
             .iter()
             .map(|c| {
                 let content = ChangeSet::content(repo, c, limits)?;
-                Ok(judge_change(engine, c, &content))
+                Ok(judge_change(engine, c, &content, &files))
             })
             .collect();
     }
+    let git_dir = repo.path().to_path_buf();
     let budget = Budget::default();
     let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(usize, Blobs)>(1024);
     let work_rx = std::sync::Mutex::new(work_rx);
@@ -216,14 +223,22 @@ fn judge_all(
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let (work_rx, done_tx, budget) = (&work_rx, done_tx.clone(), &budget);
+            let git_dir = &git_dir;
             scope.spawn(move || {
+                // git2 repositories are not shared across threads: each worker opens its own,
+                // to read the other files a CI file includes.
+                let own = Repository::open(git_dir).ok();
+                let files = own.as_ref().map(|r| Trees::new(r, trees));
                 loop {
                     let next = work_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((index, blobs))) = next else { break };
                     let held = blobs.held_bytes();
                     let content = Content::from_blobs(blobs, limits);
                     budget.release(held);
-                    let report = judge_change(engine, &changes[index], &content);
+                    let report = match &files {
+                        Some(files) => judge_change(engine, &changes[index], &content, files),
+                        None => judge_change(engine, &changes[index], &content, &Trees::none()),
+                    };
                     if done_tx.send((index, report)).is_err() {
                         break;
                     }

@@ -25,7 +25,7 @@
 //! ```
 
 use crate::decode::Reader;
-use crate::engine::{CommandSubject, Engine, Subject};
+use crate::engine::{Engine, Subject};
 use crate::model::{Action, ChangeKind, Context, Decision, Mode, Policy};
 use crate::{Date, PolicyErrors};
 use cavra_yaml::{Limits, Node};
@@ -104,7 +104,9 @@ fn run_case(engine: &Engine, case: &Case) -> CaseResult {
     };
     let findings = match &case.command {
         None => engine.evaluate(&subject),
-        Some((line, context)) => evaluate_command_line(engine, &case.path, line, *context),
+        Some((line, context)) => {
+            engine.evaluate_command_line(Path::new(&case.path), line, *context)
+        }
     };
     let got = findings
         .iter()
@@ -147,35 +149,6 @@ fn run_case(engine: &Engine, case: &Case) -> CaseResult {
         passed: failure.is_none(),
         failure,
     }
-}
-
-/// Every finding for the commands of one command line written in `path` (in `context`).
-pub fn evaluate_command_line(
-    engine: &Engine,
-    path: &str,
-    line: &str,
-    context: Context,
-) -> Vec<crate::Finding> {
-    let options = cavra_shell::Options {
-        template_expressions: matches!(context, Context::GithubActions | Context::AzurePipelines),
-        azure_macros: context == Context::AzurePipelines,
-        ..cavra_shell::Options::default()
-    };
-    let parsed = cavra_shell::parse(line, &options);
-    let mut findings = Vec::new();
-    for command in &parsed.commands {
-        let subject = Subject::command(
-            Path::new(path),
-            CommandSubject {
-                command,
-                context,
-                line: 0,
-                step: "",
-            },
-        );
-        findings.extend(engine.evaluate(&subject));
-    }
-    findings
 }
 
 fn read_file(r: &mut Reader<'_>, root: &Node) -> (Option<Mode>, Option<Date>, Vec<Case>) {

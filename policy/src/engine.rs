@@ -106,6 +106,10 @@ pub struct FindingCommand {
     /// Where in the file, for people (`jobs.build.steps[2]`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub step: String,
+    /// The file the command is written in, when it is not the changed file itself (a GitLab
+    /// `!reference` into another file, an Azure template).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub file: String,
 }
 
 impl FindingCommand {
@@ -120,6 +124,7 @@ impl FindingCommand {
             program: s.command.program.clone(),
             context: s.context,
             step: s.step.to_string(),
+            file: String::new(),
         }
     }
 }
@@ -363,6 +368,34 @@ impl Engine {
                 waived: None,
                 expired_exception: None,
             });
+        }
+        findings
+    }
+
+    /// Every finding for the commands of one command line (an agent's, or a policy test case's),
+    /// with `path` as the subjects' path and `context` as where the line comes from.
+    pub fn evaluate_command_line(&self, path: &Path, line: &str, context: Context) -> Vec<Finding> {
+        let options = cavra_shell::Options {
+            template_expressions: matches!(
+                context,
+                Context::GithubActions | Context::AzurePipelines
+            ),
+            azure_macros: context == Context::AzurePipelines,
+            ..cavra_shell::Options::default()
+        };
+        let parsed = cavra_shell::parse(line, &options);
+        let mut findings = Vec::new();
+        for command in &parsed.commands {
+            let subject = Subject::command(
+                path,
+                CommandSubject {
+                    command,
+                    context,
+                    line: 0,
+                    step: "",
+                },
+            );
+            findings.extend(self.evaluate(&subject));
         }
         findings
     }
