@@ -41,9 +41,39 @@ pub enum Command {
     /// Example: `cavra evaluate write_file .github/workflows/ci.yml`
     #[command(after_help = EXIT_CODES)]
     Evaluate(EvaluateArgs),
+    /// List the commands files run (CI steps, Dockerfile RUN, package.json scripts, Makefile
+    /// recipes, shell scripts), and with --judge, what the policy says about each.
+    ///
+    /// Shows what `cavra gate` sees in a file: every command after parsing the shell and
+    /// unwrapping sudo, env, bash -c and the like, with its file:line. Included files
+    /// (GitLab `include: local`, Azure templates) are read from --root.
+    ///
+    /// Example: `cavra commands --judge .github/workflows/*.yml Dockerfile`
+    #[command(after_help = EXIT_CODES)]
+    Commands(CommandsArgs),
     /// Inspect, explain and test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+/// `cavra commands`.
+#[derive(Debug, Args)]
+pub struct CommandsArgs {
+    /// The files to read.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Judge every command with the policy; exit 1 on a deny, 2 when approval is needed.
+    #[arg(long)]
+    pub judge: bool,
+    /// A local policy file instead of the repository's committed policy (with --judge).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The repository root that included files are read from, and file paths are shown relative to.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cavra gate`.

@@ -1,7 +1,7 @@
 //! GitLab Code Quality: a JSON array of issues, one per deny, require_approval and audit
 //! finding.
 
-use crate::common::{Class, describe, fingerprint, start_line};
+use crate::common::{Class, describe, finding_path, fingerprint, start_line};
 use cavra_gate::Verdict;
 use cavra_policy::Severity;
 use serde::Serialize;
@@ -65,7 +65,7 @@ pub(crate) fn render(v: &Verdict) -> Result<String, String> {
                 fingerprint: print,
                 severity: severity(f.severity),
                 location: Location {
-                    path: &change.path,
+                    path: finding_path(change, f),
                     lines: Lines {
                         begin: start_line(f),
                     },

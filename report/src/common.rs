@@ -58,21 +58,45 @@ pub(crate) fn start_line(finding: &Finding) -> u32 {
     finding.line.filter(|&l| l >= 1).unwrap_or(1)
 }
 
-/// `path` or `path:line`.
-pub(crate) fn location(change: &ChangeReport, finding: &Finding) -> String {
-    match finding.line {
-        Some(line) => format!("{}:{line}", change.path),
-        None => change.path.clone(),
+/// The file a finding points into: the changed path, or for a command written elsewhere (a
+/// GitLab `!reference`, an Azure template) that file.
+pub(crate) fn finding_path<'a>(change: &'a ChangeReport, finding: &'a Finding) -> &'a str {
+    match &finding.command {
+        Some(c) if !c.file.is_empty() => &c.file,
+        _ => &change.path,
     }
 }
 
-/// The rule's message followed by why it matched.
-pub(crate) fn describe(finding: &Finding) -> String {
-    if finding.reason.is_empty() {
-        finding.message.clone()
-    } else {
-        format!("{}: {}", finding.message, finding.reason)
+/// `path` or `path:line`.
+pub(crate) fn location(change: &ChangeReport, finding: &Finding) -> String {
+    let path = finding_path(change, finding);
+    match finding.line {
+        Some(line) => format!("{path}:{line}"),
+        None => path.to_string(),
     }
+}
+
+/// The command a finding is about, with where it runs: `` `curl x | sh` (github-actions, jobs.a.steps[0]) ``.
+pub(crate) fn command_note(finding: &Finding) -> Option<String> {
+    let c = finding.command.as_ref()?;
+    let place = if c.step.is_empty() {
+        c.context.to_string()
+    } else {
+        format!("{}, {}", c.context, c.step)
+    };
+    Some(format!("`{}` ({place})", c.command))
+}
+
+/// The rule's message followed by why it matched and, for commands, the command.
+pub(crate) fn describe(finding: &Finding) -> String {
+    let mut text = finding.message.clone();
+    if !finding.reason.is_empty() {
+        text = format!("{text}: {}", finding.reason);
+    }
+    if let Some(note) = command_note(finding) {
+        text = format!("{text}; command {note}");
+    }
+    text
 }
 
 /// A stable fingerprint of a finding: sha256 over rule, path and line, hex-encoded.
@@ -84,9 +108,13 @@ pub(crate) fn fingerprint(change: &ChangeReport, finding: &Finding) -> String {
     hash.update(b"cavra-finding/v1\0");
     hash.update(finding.rule.as_bytes());
     hash.update(b"\0");
-    hash.update(change.path.as_bytes());
+    hash.update(finding_path(change, finding).as_bytes());
     hash.update(b"\0");
     hash.update(finding.line.unwrap_or(0).to_string().as_bytes());
+    if let Some(c) = &finding.command {
+        hash.update(b"\0");
+        hash.update(c.command.as_bytes());
+    }
     hex::encode(hash.finalize())
 }
 

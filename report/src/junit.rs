@@ -4,7 +4,7 @@
 //! audit and allow pass (with the reason in `<system-out>`); waived findings are skipped.
 //! A passing "all changes" case stands for the change when nothing blocks.
 
-use crate::common::{Class, describe, location, status_word};
+use crate::common::{Class, describe, finding_path, location, status_word};
 use cavra_gate::{Status, Verdict};
 use std::fmt::Write;
 
@@ -120,7 +120,7 @@ pub(crate) fn render(v: &Verdict) -> String {
         cases.push(Case {
             classname: format!("cavra.{}", f.rule),
             name,
-            file: Some(change.path.clone()),
+            file: Some(finding_path(change, f).to_string()),
             outcome,
             body,
         });

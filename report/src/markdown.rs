@@ -1,7 +1,9 @@
 //! The Markdown summary (pull request comments, job summaries), rendered with minijinja from
 //! [`SUMMARY_TEMPLATE`] or a template of the user's.
 
-use crate::common::{Class, findings_of, pending_approvers, short_sha, status_word};
+use crate::common::{
+    Class, command_note, finding_path, findings_of, pending_approvers, short_sha, status_word,
+};
 use cavra_gate::Verdict;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value};
@@ -124,12 +126,15 @@ fn rows(v: &Verdict, class: Class) -> Vec<Row> {
                 decision.push_str(" (approved)");
             }
             Row {
-                path: md(&change.path),
+                path: md(finding_path(change, f)),
                 line: f.line.map(|l| l.to_string()).unwrap_or_default(),
                 rule: md(&f.rule),
                 decision: md(&decision),
                 message: md_cell(&f.message),
-                reason: md_cell(&f.reason),
+                reason: md_cell(&match command_note(f) {
+                    Some(note) => format!("{} {note}", f.reason),
+                    None => f.reason.clone(),
+                }),
             }
         })
         .collect()

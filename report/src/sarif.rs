@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, one rule per rule id that fired,
 //! one result per deny, require_approval and audit finding.
 
-use crate::common::{Class, describe, fingerprint, start_line};
+use crate::common::{Class, describe, finding_path, fingerprint, start_line};
 use cavra_gate::Verdict;
 use cavra_policy::{Decision, Severity};
 use serde::Serialize;
@@ -238,7 +238,7 @@ pub(crate) fn render(v: &Verdict) -> Result<String, String> {
             locations: [Location {
                 physical_location: PhysicalLocation {
                     artifact_location: ArtifactLocation {
-                        uri: uri_path(&change.path),
+                        uri: uri_path(finding_path(change, f)),
                     },
                     region: Region {
                         start_line: start_line(f),

@@ -1,6 +1,8 @@
 //! Text for a person: a header, findings grouped by decision, approvals, a count line.
 
-use crate::common::{Class, findings_of, location, pending_approvers, short_sha, status_word};
+use crate::common::{
+    Class, command_note, findings_of, location, pending_approvers, short_sha, status_word,
+};
 use cavra_gate::{Status, Verdict};
 use std::fmt::Write;
 
@@ -122,6 +124,9 @@ pub(crate) fn render(v: &Verdict, color: bool) -> String {
             );
             if !f.reason.is_empty() {
                 let _ = writeln!(out, "      {}", clean(&f.reason));
+            }
+            if let Some(note) = command_note(f) {
+                let _ = writeln!(out, "      command {}", clean(&note));
             }
             if let Some(e) = &f.expired_exception {
                 let _ = writeln!(
