@@ -1186,9 +1186,12 @@ fn corpora_kinds_agree_with_the_reference() {
     assert!(checked > 100, "{checked}");
 }
 
-/// Runs the reference script on `files` (relative to `ci-corpora`) and counts its commands per
+/// Runs the reference script on `files` (relative to `ci-corpora`): the commands it finds, per
 /// file.
-fn run_reference(files: &[String], mustache: bool) -> Result<BTreeMap<String, usize>, String> {
+fn run_reference(
+    files: &[String],
+    mustache: bool,
+) -> Result<BTreeMap<String, Vec<String>>, String> {
     let corpora = fixtures().join("ci-corpora");
     let out = std::env::temp_dir().join(format!(
         "cavra-reference-{}-{}.jsonl",
@@ -1219,7 +1222,14 @@ fn run_reference(files: &[String], mustache: bool) -> Result<BTreeMap<String, us
     for line in jsonl.lines() {
         let row: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
         let file = row["file"].as_str().ok_or("a row without `file`")?;
-        *counts.entry(file.to_string()).or_insert(0) += 1;
+        let command = match &row["command"] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        counts
+            .entry(file.to_string())
+            .or_insert_with(Vec::new)
+            .push(command);
     }
     Ok(counts)
 }
@@ -1251,8 +1261,10 @@ fn corpora_agree_with_the_reference_script_run_live() {
         .iter()
         .map(|f| f.name.clone())
         .partition(|n| n.starts_with("azure/"));
-    let mut reference = run_reference(&other, false).unwrap();
-    reference.extend(run_reference(&azure, true).unwrap());
+    let mut commands = run_reference(&other, false).unwrap();
+    commands.extend(run_reference(&azure, true).unwrap());
+    let reference: BTreeMap<String, usize> =
+        commands.iter().map(|(f, c)| (f.clone(), c.len())).collect();
     let problems = check_counts(&ours, &reference);
     assert!(
         problems.is_empty(),
@@ -1265,6 +1277,26 @@ fn corpora_agree_with_the_reference_script_run_live() {
         .filter(|(name, n)| reference.get(*name).copied().unwrap_or(0) != **n)
         .map(|(name, _)| name)
         .collect();
+    for file in ours
+        .iter()
+        .filter(|f| !ALLOWED.iter().any(|(n, _, _)| *n == f.name))
+    {
+        let mut want = commands.get(&file.name).cloned().unwrap_or_default();
+        let mut got: Vec<String> = file
+            .extraction
+            .steps
+            .iter()
+            .filter(|s| s.via == Via::Direct)
+            .map(|s| s.script.clone())
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(
+            got, want,
+            "{}: the scripts differ from the reference's",
+            file.name
+        );
+    }
     assert!(
         stale.is_empty(),
         "expected-step-counts.json is stale for {stale:?}; regenerate it (see fixtures/README.md)"
