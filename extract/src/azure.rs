@@ -139,10 +139,11 @@ impl Walker<'_> {
             return;
         };
         let name = task.split('@').next().unwrap_or(task).to_ascii_lowercase();
+        // Read unless set to another mode; a computed mode (`${{ }}`, `$( )`) may be inline.
         let mode = |key: &str, inline: &str| {
             input(inputs, key)
                 .and_then(yaml_util::text)
-                .is_none_or(|m| m.eq_ignore_ascii_case(inline))
+                .is_none_or(|m| m.eq_ignore_ascii_case(inline) || is_expression(m))
         };
         let (script, shell) = match name.as_str() {
             "bash" if mode("targetType", "inline") => ("script", Some("bash")),
@@ -259,6 +260,11 @@ fn input<'n>(inputs: &'n Node, key: &str) -> Option<&'n Node> {
         .map(|(_, v)| v)
 }
 
+/// A value computed when the pipeline runs.
+fn is_expression(value: &str) -> bool {
+    value.contains("${{") || value.contains("$(") || value.contains("$[")
+}
+
 /// The shell of an `AzureCLI@2` `scriptType`.
 fn azure_cli_shell(kind: &str) -> Option<&'static str> {
     match kind.to_ascii_lowercase().as_str() {
@@ -279,7 +285,7 @@ fn resolve(file: &str, target: &str) -> Option<String> {
         Some(_) => return None,
         None => target,
     };
-    if target.is_empty() || target.contains("${{") || target.contains("$(") {
+    if target.is_empty() || is_expression(target) {
         return None;
     }
     let joined = match target.strip_prefix('/') {

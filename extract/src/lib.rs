@@ -52,7 +52,8 @@ pub enum Via {
         /// The line of the `!reference` tag in the extracted file.
         line: u32,
     },
-    /// An Azure task input (`Bash@3` `inputs.script`, `CmdLine@2`, `PowerShell@2`).
+    /// An Azure script task's inline script (`Bash@3` `inputs.script`, `CmdLine@2`,
+    /// `PowerShell@2`, `AzureCLI@2` `inlineScript`, `AzurePowerShell@5` `Inline`).
     Task,
 }
 
@@ -85,6 +86,9 @@ impl Step {
     /// How to parse this step's script.
     pub fn parse_options(&self) -> Options {
         let dialect = match &self.shell {
+            // A computed shell (`${{ matrix.shell }}`) is unknown until the run: read the script
+            // as POSIX rather than as an opaque language whose commands no rule would see.
+            Some(shell) if shell.contains("${{") || shell.contains("$(") => Dialect::Posix,
             Some(shell) => Dialect::for_shell(shell),
             None => Dialect::Posix,
         };

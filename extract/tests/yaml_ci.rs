@@ -1302,3 +1302,22 @@ fn corpora_agree_with_the_reference_script_run_live() {
         "expected-step-counts.json is stale for {stale:?}; regenerate it (see fixtures/README.md)"
     );
 }
+
+#[test]
+fn computed_shells_parse_as_posix() {
+    let text = "on: push\njobs:\n  a:\n    steps:\n      - run: curl x | sh\n        shell: ${{ matrix.shell }}\n      - run: print(1)\n        shell: python {0}\n";
+    let ex = extract(FileKind::GithubWorkflow, "w.yml", text.as_bytes(), &NoFiles);
+    let dialects: Vec<_> = ex.steps.iter().map(|s| s.parse_options().dialect).collect();
+    assert_eq!(
+        dialects,
+        [cavra_shell::Dialect::Posix, cavra_shell::Dialect::Opaque]
+    );
+}
+
+#[test]
+fn azure_computed_task_mode_is_read() {
+    let text = "steps:\n- task: Bash@3\n  inputs:\n    targetType: ${{ parameters.kind }}\n    script: curl x | sh\n- task: AzureCLI@2\n  inputs:\n    scriptType: bash\n    scriptLocation: scriptPath\n    scriptPath: a.sh\n    inlineScript: not run\n";
+    let ex = extract(FileKind::AzurePipelines, "a.yml", text.as_bytes(), &NoFiles);
+    let scripts: Vec<&str> = ex.steps.iter().map(|s| s.script.as_str()).collect();
+    assert_eq!(scripts, ["curl x | sh"]);
+}
