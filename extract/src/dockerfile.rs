@@ -44,6 +44,7 @@ pub(crate) fn extract(path: &str, text: &[u8]) -> Extraction {
         next: 0,
         escape: '\\',
         stages: Vec::new(),
+        shell_before_from: None,
         steps: Vec::new(),
         errors: Vec::new(),
     };
@@ -128,6 +129,8 @@ struct Reader<'a, 'p> {
     next: usize,
     escape: char,
     stages: Vec<Stage>,
+    /// A `SHELL` written before any `FROM` (Docker refuses it; the steps after it still use it).
+    shell_before_from: Option<String>,
     /// Steps with the index of their stage.
     steps: Vec<(Step, Option<usize>)>,
     errors: Vec<ExtractError>,
@@ -280,7 +283,10 @@ impl<'a> Reader<'a, '_> {
             self.error(first_line, "RUN requires at least one argument");
             return;
         };
-        let stage_shell = self.stages.last().and_then(|s| s.shell.clone());
+        let stage_shell = match self.stages.last() {
+            Some(stage) => stage.shell.clone(),
+            None => self.shell_before_from.clone(),
+        };
         let last_line = pieces.last().map_or(first_line, |p| p.line);
         let words = raw_words(command);
         if words.len() == 1 && heredocs.len() == 1 {
@@ -397,7 +403,7 @@ impl<'a> Reader<'a, '_> {
                 let shell = Some(program.to_string());
                 match self.stages.last_mut() {
                     Some(stage) => stage.shell = shell,
-                    None => self.stages.push(Stage { name: None, shell }),
+                    None => self.shell_before_from = shell,
                 }
             }
             _ => self.error(
@@ -893,6 +899,15 @@ mod tests {
         );
         assert_eq!(e.errors.len(), 1);
         assert_eq!(e.errors[0].line, 12);
+    }
+
+    #[test]
+    fn shell_before_from() {
+        let e = run("SHELL [\"bash\", \"-c\"]\nRUN a\nFROM x\nRUN b\n");
+        assert_eq!(
+            steps(&e),
+            vec![(2, "RUN", Some("bash"), "a"), (4, "RUN", None, "b")]
+        );
     }
 
     #[test]
