@@ -6,10 +6,9 @@
 //! - Continued lines stay separate lines of the script, joined by the continuation of the
 //!   step's shell (`\` for POSIX shells, `` ` `` for PowerShell, `^` for `cmd`), so line `n` of
 //!   the script is line `line + n - 1` of the file. Comment and blank lines inside a continued
-//!   instruction, which Docker drops, become empty continued lines. A line whose text before the
-//!   escape character ends in an unpaired shell escape (`echo a\\` + newline, which Docker joins
-//!   as `echo a\` + next line) hands that escape to the next line, so the shell still reads what
-//!   Docker runs.
+//!   instruction, which Docker drops, become empty continued lines. Text ending in an unpaired
+//!   escape of the shell (`C:\` before a backtick continuation, which Docker joins with the next
+//!   line) hands that escape to the next line, so the shell still reads what Docker runs.
 //! - `RUN` flags (`--mount`, `--network`, `--security`, ...) are dropped.
 //! - Exec form (`RUN ["sh", "-c", "..."]`) becomes a POSIX command line, each element
 //!   single-quoted where needed; text that is not a JSON array is shell form, as in Docker.
@@ -429,12 +428,13 @@ fn directive(line: &str) -> Option<(&str, &str)> {
 }
 
 /// Removes a trailing escape character (and the blanks after it): the text and whether the
-/// instruction ends on this line.
+/// instruction ends on this line. As in BuildKit, an escape character preceded by another one
+/// does not continue the line (unless it is alone on it).
 fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
     let trimmed = line.trim_end_matches([' ', '\t']);
     match trimmed.strip_suffix(escape) {
-        Some(text) => (text, false),
-        None => (line, true),
+        Some(text) if text.is_empty() || !text.ends_with(escape) => (text, false),
+        _ => (line, true),
     }
 }
 
@@ -688,9 +688,22 @@ mod tests {
     }
 
     #[test]
-    fn unpaired_backslash_moves_to_next_line() {
+    fn doubled_escape_does_not_continue() {
+        let e = run("RUN echo a\\\\\nRUN echo b \\\\  \nRUN \\\n  echo c\n");
+        assert_eq!(
+            steps(&e),
+            vec![
+                (1, "RUN", None, "echo a\\\\"),
+                (2, "RUN", None, "echo b \\\\  "),
+                (4, "RUN", None, "echo c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unpaired_shell_escape_moves_to_next_line() {
         // Docker joins `echo a\` and `b` into `echo a\b`.
-        let e = run("RUN echo a\\\\\nb\nRUN echo c\\\\\\\nd\n");
+        let e = run("# escape=`\nRUN echo a\\`\nb\nRUN echo c\\\\`\nd\n");
         assert_eq!(e.steps[0].script, "echo a\\\n\\b");
         assert_eq!(e.steps[1].script, "echo c\\\\\\\nd");
     }
