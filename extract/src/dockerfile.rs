@@ -28,7 +28,7 @@
 //! backtick escape usually means a Windows image whose default shell is `cmd`; without a
 //! `SHELL` instruction the steps are still read as POSIX (`shell` is `None`).
 
-use crate::shell_script::{basename, shebang};
+use crate::shell_script::{interpreter, shebang};
 use crate::{ExtractError, Extraction, Step, Via};
 use cavra_shell::{Context, Dialect};
 
@@ -394,11 +394,11 @@ impl<'a> Reader<'a, '_> {
     fn shell(&mut self, args: &str, line: u32) {
         match serde_json::from_str::<Vec<String>>(args.trim()) {
             Ok(words) if !words.is_empty() => {
-                let program = basename(&words[0]);
+                let program = interpreter(&words.join(" ")).unwrap_or_default();
                 let program = program
                     .strip_suffix(".exe")
                     .or_else(|| program.strip_suffix(".EXE"))
-                    .unwrap_or(program);
+                    .unwrap_or(&program);
                 let shell = Some(program.to_string());
                 match self.stages.last_mut() {
                     Some(stage) => stage.shell = shell,
@@ -894,6 +894,8 @@ mod tests {
                     RUN npm test\n\
                     FROM mcr.microsoft.com/powershell\n\
                     RUN echo default\n\
+                    SHELL [\"/usr/bin/env\", \"bash\", \"-c\"]\n\
+                    RUN echo env\n\
                     SHELL [\"C:\\\\Windows\\\\System32\\\\cmd.exe\", \"/S\", \"/C\"]\n\
                     RUN dir \\\n\
                     \x20 /b\n\
@@ -906,12 +908,13 @@ mod tests {
                 (3, "RUN (stage build)", Some("bash"), "npm ci"),
                 (5, "RUN (stage test)", Some("bash"), "npm test"),
                 (7, "RUN (stage 2)", None, "echo default"),
-                (9, "RUN (stage 2)", Some("cmd"), "dir ^\n  /b"),
-                (11, "ONBUILD RUN (stage 2)", Some("cmd"), "make"),
+                (9, "RUN (stage 2)", Some("bash"), "echo env"),
+                (11, "RUN (stage 2)", Some("cmd"), "dir ^\n  /b"),
+                (13, "ONBUILD RUN (stage 2)", Some("cmd"), "make"),
             ]
         );
         assert_eq!(e.errors.len(), 1);
-        assert_eq!(e.errors[0].line, 12);
+        assert_eq!(e.errors[0].line, 14);
     }
 
     #[test]

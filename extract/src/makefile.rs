@@ -19,13 +19,14 @@
 //! - Commands run while make reads the file are steps too: `$(shell CMD)` outside recipes
 //!   (location `variable NAME` in an assignment, else `$(shell)`) and `VAR != CMD`
 //!   (`variable VAR`).
-//! - `SHELL = /bin/bash` (its last global assignment) gives every step the shell `bash`.
+//! - `SHELL = /bin/bash` (its last global assignment; `/usr/bin/env bash` too) gives every step
+//!   the shell `bash`.
 //!
 //! Not read: the values of variables (`$(call f)`, `$(eval ...)`, canned recipes in `define`),
 //! which branch of a conditional applies, `.ONESHELL` (each recipe line is still its own step),
 //! included makefiles.
 
-use crate::shell_script::basename;
+use crate::shell_script::interpreter;
 use crate::{ExtractError, Extraction, Step, Via};
 use cavra_shell::Context;
 
@@ -335,12 +336,7 @@ impl Make<'_> {
                 self.prefix = text.chars().next().unwrap_or('\t');
             }
             "SHELL" => {
-                self.shell = Some(
-                    text.split_whitespace()
-                        .next()
-                        .filter(|p| !p.contains('$'))
-                        .map(|p| basename(p).to_string()),
-                );
+                self.shell = Some(interpreter(text).filter(|p| !p.contains('$')));
             }
             _ => {}
         }
@@ -862,7 +858,7 @@ mod tests {
 
     #[test]
     fn recipe_prefix_define_and_parse_time_commands() {
-        let text = "SHELL := /bin/bash\n\
+        let text = "SHELL := /usr/bin/env bash\n\
                     .RECIPEPREFIX = >\n\
                     HOST != hostname -f\n\
                     define HELP\n\

@@ -27,11 +27,15 @@ pub(crate) fn extract(path: &str, text: &[u8]) -> Extraction {
     }
 }
 
-/// The interpreter named by a `#!` first line: the base name of its program or, for `env`, of
-/// the first operand after options and `NAME=value` assignments (`env -S bash -e` gives `bash`).
+/// The interpreter named by a `#!` first line (see [`interpreter`]).
 pub(crate) fn shebang(text: &str) -> Option<String> {
-    let first = text.split('\n').next()?.strip_prefix("#!")?;
-    let mut words = first.split_ascii_whitespace();
+    interpreter(text.split('\n').next()?.strip_prefix("#!")?)
+}
+
+/// The program a command line such as `/usr/bin/env -S bash -e` runs: the base name of its
+/// first word or, for `env`, of the first operand after options and `NAME=value` assignments.
+pub(crate) fn interpreter(command: &str) -> Option<String> {
+    let mut words = command.split_ascii_whitespace();
     let program = basename(words.next()?);
     if program != "env" {
         return nonempty(program);
