@@ -9,7 +9,18 @@
 //!   `bash -c '...'`/`sh -c` (recursively, to a bounded depth) and program paths (`/usr/bin/curl`);
 //! - keeps GitHub/Azure `${{ ... }}` expressions as opaque words.
 
+mod ast;
+mod cmd;
 mod context;
+mod emit;
+mod lexer;
+mod lines;
+mod normal;
+mod parser;
+mod powershell;
+mod redact;
+mod unwrap;
+mod words;
 
 pub use context::Context;
 
@@ -83,13 +94,16 @@ pub struct Command {
     pub assignments: Vec<String>,
     /// The wrappers that were unwrapped, outermost first (`sudo`, `env`, `bash -c`, `xargs`...).
     pub wrappers: Vec<String>,
-    /// Programs that receive this command's output: later stages of its pipeline, the command
-    /// whose `$(...)`/`<(...)` argument it is, or the interpreter a here-doc script is fed to.
+    /// Programs that receive this command's output, nearest first, without repeats: later stages
+    /// of its pipeline, the command whose `$(...)`/`<(...)` argument it is, then (for commands
+    /// nested in a substitution or in `bash -c '...'`) what that command feeds.
     pub feeds: Vec<String>,
     /// This command in normal form: assignments, program and args joined by single spaces,
-    /// each word re-quoted only where needed. Equal commands have equal text, however written.
+    /// each word re-quoted only where needed (rules in the `normal` module); no wrappers, no
+    /// redirections. Equal commands have equal text, however written.
     pub text: String,
-    /// The normal form of the whole pipeline it belongs to, for display.
+    /// The normal form of the whole pipeline it belongs to, for display: the stages' texts
+    /// joined by ` | ` (a compound stage as written, in normal form).
     pub pipeline: String,
 }
 
@@ -113,12 +127,73 @@ pub struct Parsed {
 
 /// Parses `script` and returns every command it runs.
 pub fn parse(script: &str, options: &Options) -> Parsed {
-    let _ = (script, options);
-    Parsed::default()
+    if options.dialect == Dialect::Opaque {
+        return opaque(script, options);
+    }
+    let (tree, mut issues) = parse_tree(script.as_bytes(), 1, options, 0, 0);
+    let mut emitter = emit::Emitter::new(options);
+    emitter.top(&tree);
+    issues.append(&mut emitter.issues);
+    issues.sort_by_key(|i| i.line);
+    Parsed {
+        commands: emitter.commands,
+        issues,
+    }
+}
+
+/// The syntax tree of `text` in `options.dialect`, whose first line is `line`, starting at the
+/// given nesting.
+pub(crate) fn parse_tree(
+    text: &[u8],
+    line: u32,
+    options: &Options,
+    depth: usize,
+    nest: usize,
+) -> (ast::Script, Vec<Issue>) {
+    match options.dialect {
+        Dialect::Posix => parser::parse(text, line, options, depth, nest),
+        Dialect::PowerShell => powershell::parse(text, line, options, depth, nest),
+        Dialect::Cmd => cmd::parse(text, line, options, depth, nest),
+        Dialect::Opaque => (ast::Script::default(), Vec::new()),
+    }
+}
+
+/// Not a shell: one command per non-empty line that is not a `#` comment.
+fn opaque(script: &str, options: &Options) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (i, line) in script.lines().enumerate() {
+        let text = line.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if parsed.commands.len() >= options.max_commands {
+            parsed.issues.push(Issue {
+                line,
+                message: format!(
+                    "more than {} commands: the rest are not listed",
+                    options.max_commands
+                ),
+            });
+            break;
+        }
+        parsed.commands.push(Command {
+            line,
+            program: String::new(),
+            args: Vec::new(),
+            assignments: Vec::new(),
+            wrappers: Vec::new(),
+            feeds: Vec::new(),
+            text: text.to_string(),
+            pipeline: text.to_string(),
+        });
+    }
+    parsed
 }
 
 /// `text` with likely secrets replaced by `***`: credentials in URLs, `Authorization` headers,
 /// values of password/token/secret options and assignments, and well-known token formats.
+/// References such as `$TOKEN` or `${{ secrets.X }}` are names, not values: they are kept.
 pub fn redact(text: &str) -> String {
-    text.to_string()
+    redact::redact(text)
 }
