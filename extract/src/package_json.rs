@@ -10,9 +10,9 @@
 //!
 //! The file is first checked with `serde_json`; invalid JSON is an error at the line it reports,
 //! and a lenient reader (missing commas, bad escapes) still returns the scripts it can find up
-//! to where it cannot go on: npm would run none of them, but the gate should still see them. Duplicate keys are all extracted. A script value
-//! that is not a string is an error at its line; the other scripts are still read. At most
-//! [`MAX_SCRIPTS`] scripts are read.
+//! to where it cannot go on: npm would run none of them, but the gate should still see them.
+//! Duplicate keys are all extracted. A script value that is not a string is an error at its
+//! line; the other scripts are still read. At most [`MAX_SCRIPTS`] scripts are read.
 
 use crate::{ExtractError, Extraction, Step, Via};
 use cavra_shell::Context;
