@@ -599,3 +599,72 @@ impl Cmd<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Command, Dialect, Options, parse as parse_script};
+
+    fn commands(src: &str) -> Vec<Command> {
+        let opts = Options {
+            dialect: Dialect::Cmd,
+            ..Options::default()
+        };
+        parse_script(src, &opts).commands
+    }
+
+    fn names(src: &str) -> Vec<String> {
+        commands(src).into_iter().map(|c| c.program).collect()
+    }
+
+    #[test]
+    fn separators() {
+        assert_eq!(
+            names("a & b && c || d | e\nf"),
+            ["a", "b", "c", "d", "e", "f"]
+        );
+        assert_eq!(commands("a | b")[0].feeds, ["b"]);
+    }
+
+    #[test]
+    fn comments_labels_and_echo_off() {
+        assert_eq!(
+            names("@echo off\nREM x & y\n:: z\n:label\nrem\ngo"),
+            ["echo", "go"]
+        );
+    }
+
+    #[test]
+    fn escapes_quotes_variables() {
+        let c = &commands("c^url \"a b\" %X% !Y! %%i %1 %~dp0 50%")[0];
+        assert_eq!(c.program, "curl");
+        assert_eq!(c.args, ["a b", "%X%", "!Y!", "%%i", "%1", "%~dp0", "50%"]);
+        assert_eq!(c.text, "curl 'a b' %X% !Y! %%i %1 %~dp0 50%");
+        let c = &commands("a ^\nb")[0];
+        assert_eq!(c.args, ["b"]);
+        assert_eq!(names("\"C:\\Program Files\\x\\tool.exe\" /q"), ["tool"]);
+    }
+
+    #[test]
+    fn if_else_for_blocks() {
+        assert_eq!(names("if exist x del x"), ["del"]);
+        assert_eq!(
+            names("if /i not \"%a%\"==\"b\" (echo 1) else (echo 2 & rd x)"),
+            ["echo", "echo", "rd"]
+        );
+        assert_eq!(names("if %a% == b echo y"), ["echo"]);
+        assert_eq!(names("if errorlevel 1 exit /b 1"), ["exit"]);
+        assert_eq!(names("if a EQU b goto x"), ["goto"]);
+        assert_eq!(names("for %%i in (a b) do echo %%i"), ["echo"]);
+        assert_eq!(
+            names("for /f \"tokens=*\" %%i in ('curl -s z') do set v=%%i"),
+            ["curl", "set"]
+        );
+        assert_eq!(names("(\n a\n b\n) > log"), ["a", "b"]);
+    }
+
+    #[test]
+    fn redirects_are_not_args() {
+        let c = &commands("a x > out 2>&1 <in")[0];
+        assert_eq!(c.args, ["x"]);
+    }
+}

@@ -2,7 +2,7 @@
 //! programs their output feeds, the wrappers they ran under and their lines.
 
 use crate::ast::{Compound, Node, Pipeline, Redirect, Script, Simple, Word};
-use crate::normal;
+use crate::normal::{self, Printer};
 use crate::parser::NEST_LIMIT;
 use crate::unwrap::{Peeled, peel};
 use crate::{Command, Dialect, Issue, Options};
@@ -104,12 +104,12 @@ impl<'o> Emitter<'o> {
 
     fn pipeline(&mut self, p: &Pipeline, ctx: &Ctx) {
         let infos: Vec<Info> = p.stages.iter().map(|n| info(n, ctx.dialect)).collect();
-        // feeds[i]: the programs after stage i, then the inherited ones.
-        let mut feeds = vec![Vec::new(); infos.len()];
-        let mut acc = ctx.feeds.clone();
+        // feeds[i]: the programs after stage i, then the inherited ones (borrowed until used).
+        let mut feeds: Vec<Vec<&str>> = vec![Vec::new(); infos.len()];
+        let mut acc: Vec<&str> = ctx.feeds.iter().map(String::as_str).collect();
         for i in (0..infos.len()).rev() {
             feeds[i] = acc.clone();
-            acc = prepend(&infos[i].names, &acc);
+            acc = prepend(infos[i].names.iter().map(String::as_str), &acc);
         }
         let mut text = Vec::new();
         if p.bang {
@@ -133,10 +133,10 @@ impl<'o> Emitter<'o> {
                 let peeled = next.peeled.as_ref()?;
                 peeled
                     .stdin_script
-                    .then(|| (peeled.program.clone(), feeds[i + 1].clone()))
+                    .then(|| (peeled.program.clone(), owned(&feeds[i + 1])))
             });
             let stage = Stage {
-                feeds: std::mem::take(&mut feeds[i]),
+                feeds: owned(&feeds[i]),
                 pipeline: pipeline.clone(),
                 next_shell,
             };
@@ -156,10 +156,8 @@ impl<'o> Emitter<'o> {
                     nest: ctx.nest + 1,
                     ..ctx.clone()
                 };
-                let body_info = self::info(body, ctx.dialect);
-                if inner.nest < NEST_LIMIT {
-                    self.node(body, &body_info, &inner, stage);
-                }
+                let body_info = body_info(body, ctx.dialect);
+                self.node(body, &body_info, &inner, stage);
             }
             Node::Compound(c, redirects) => self.compound(c, redirects, ctx, stage),
         }
@@ -205,7 +203,8 @@ impl<'o> Emitter<'o> {
         let holder = if peeled.program.is_empty() {
             stage.feeds.clone()
         } else {
-            prepend(std::slice::from_ref(&peeled.program), &stage.feeds)
+            let rest: Vec<&str> = stage.feeds.iter().map(String::as_str).collect();
+            owned(&prepend([peeled.program.as_str()], &rest))
         };
         let nested = Ctx {
             feeds: holder,
@@ -349,9 +348,6 @@ impl<'o> Emitter<'o> {
     }
 
     fn compound(&mut self, c: &Compound, redirects: &[Redirect], ctx: &Ctx, stage: &Stage) {
-        if ctx.nest + 1 >= NEST_LIMIT {
-            return;
-        }
         let inner = Ctx {
             feeds: stage.feeds.clone(),
             wrappers: ctx.wrappers.clone(),
@@ -404,7 +400,7 @@ impl<'o> Emitter<'o> {
                 ws.extend(head.iter());
                 self.words(&ws, &inner);
                 ws.clear();
-                let body_info = info(body, ctx.dialect);
+                let body_info = body_info(body, ctx.dialect);
                 self.node(body, &body_info, &inner, stage);
             }
             Compound::Skipped(_) => {}
@@ -442,7 +438,7 @@ fn info(node: &Node, dialect: Dialect) -> Info<'_> {
             } else {
                 vec![peeled.program.clone()]
             };
-            let mut text = Vec::new();
+            let mut text = Printer::new();
             if s.expression {
                 normal::simple(s, &mut text);
             } else {
@@ -451,28 +447,41 @@ fn info(node: &Node, dialect: Dialect) -> Info<'_> {
             Info {
                 peeled: Some(peeled),
                 names,
-                text,
+                text: text.buf,
             }
         }
         _ => {
             let mut names = Vec::new();
             let mut budget = NAME_BUDGET;
             node_names(node, dialect, &mut names, &mut budget);
-            let mut text = Vec::new();
+            let mut text = Printer::limited(MAX_PIPELINE);
             normal::node(node, &mut text);
             Info {
                 peeled: None,
                 names,
-                text,
+                text: text.buf,
             }
         }
     }
 }
 
+/// [`info`] for a node that is no pipeline stage of its own (a function or Cmd `if` body):
+/// only a simple command needs one.
+fn body_info(node: &Node, dialect: Dialect) -> Info<'_> {
+    match node {
+        Node::Simple(_) => info(node, dialect),
+        _ => Info {
+            peeled: None,
+            names: Vec::new(),
+            text: Vec::new(),
+        },
+    }
+}
+
 /// The normal form of a peeled command: assignments, program, arguments.
-pub(crate) fn command_text(peeled: &Peeled, out: &mut Vec<u8>) {
+pub(crate) fn command_text(peeled: &Peeled, out: &mut Printer) {
     let mut first = true;
-    let mut space = |out: &mut Vec<u8>| {
+    let mut space = |out: &mut Printer| {
         if !first {
             out.push(b' ');
         }
@@ -554,17 +563,21 @@ fn node_names(node: &Node, dialect: Dialect, out: &mut Vec<String>, budget: &mut
 }
 
 /// `first` then `rest`, without repeats, at most [`MAX_FEEDS`].
-fn prepend(first: &[String], rest: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(MAX_FEEDS.min(first.len() + rest.len()));
-    for name in first.iter().chain(rest.iter()) {
+fn prepend<'a>(first: impl IntoIterator<Item = &'a str>, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::with_capacity(MAX_FEEDS);
+    for name in first.into_iter().chain(rest.iter().copied()) {
         if out.len() >= MAX_FEEDS {
             break;
         }
-        if !out.contains(name) {
-            out.push(name.clone());
+        if !out.contains(&name) {
+            out.push(name);
         }
     }
     out
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 /// `list` and then `last`.
@@ -593,11 +606,12 @@ mod tests {
 
     #[test]
     fn prepend_dedups_and_caps() {
-        let a = vec!["a".to_string(), "b".to_string()];
-        let b = vec!["b".to_string(), "c".to_string()];
-        assert_eq!(prepend(&a, &b), ["a", "b", "c"]);
+        assert_eq!(prepend(["a", "b"], &["b", "c"]), ["a", "b", "c"]);
         let many: Vec<String> = (0..100).map(|i| i.to_string()).collect();
-        assert_eq!(prepend(&many, &[]).len(), MAX_FEEDS);
+        assert_eq!(
+            prepend(many.iter().map(String::as_str), &[]).len(),
+            MAX_FEEDS
+        );
     }
 
     #[test]

@@ -622,3 +622,117 @@ fn collect_nested(piece: Piece, out: &mut Vec<crate::ast::Script>) {
         Piece::Lit(..) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Options;
+    use crate::ast::Piece;
+    use crate::parser::Posix;
+
+    /// The first word of `src`: its value and the number of nested scripts.
+    fn word(src: &str, opts: Options) -> (String, usize, Vec<String>) {
+        let mut p = Posix::new(src.as_bytes(), 1, &opts, 0, 0);
+        let w = p.word().expect("a word");
+        let issues = p.issues.iter().map(|i| i.message.clone()).collect();
+        (w.string(), w.scripts().count(), issues)
+    }
+
+    fn value(src: &str) -> String {
+        word(src, Options::default()).0
+    }
+
+    #[test]
+    fn quote_removal() {
+        assert_eq!(value(r#"c"ur"l"#), "curl");
+        assert_eq!(value(r"c\url"), "curl");
+        assert_eq!(value("b'a'sh"), "bash");
+        assert_eq!(value(r"$'\x63\165rl'"), "curl");
+        assert_eq!(value(r#""a\"b\$c\d""#), r#"a"b$c\d"#);
+        assert_eq!(value("'a\\b'"), "a\\b");
+        assert_eq!(value("ab\\\ncd"), "abcd");
+        assert_eq!(value("\"ab\\\ncd\""), "abcd");
+        assert_eq!(value("$\"loc\""), "loc");
+        assert_eq!(value("a;b"), "a");
+        assert_eq!(value("a#b c"), "a#b");
+        assert_eq!(value("''"), "");
+    }
+
+    #[test]
+    fn expansions_stay_as_written() {
+        assert_eq!(value("$HOME/x"), "$HOME/x");
+        assert_eq!(value("${A:-b c}d"), "${A:-b c}d");
+        assert_eq!(value("\"$1\"$@"), "$1$@");
+        assert_eq!(value("$((1 + (2)))"), "$((1 + (2)))");
+        assert_eq!(value("$[1+2]"), "$[1+2]");
+        assert_eq!(value("$"), "$");
+        assert_eq!(value("a$"), "a$");
+    }
+
+    #[test]
+    fn substitutions_are_parsed() {
+        let o = Options::default();
+        assert_eq!(word("$(curl x | sh)", o).1, 1);
+        assert_eq!(word("`curl x`", o).1, 1);
+        assert_eq!(word("\"a $(b) `c`\"", o).1, 2);
+        assert_eq!(word("<(curl x)", o).1, 1);
+        assert_eq!(word("${X:-$(curl x)}", o).1, 1);
+        assert_eq!(word("$(( $(nproc) + 1 ))", o).1, 1);
+        assert_eq!(word("$(echo \")\" ')' $(x))", o).1, 1);
+        assert_eq!(
+            word("$(case a in a) b;; esac)", o).0,
+            "$(case a in a) b;; esac)"
+        );
+        // `$((` that is not arithmetic: a subshell in a substitution.
+        assert_eq!(word("$((a) | b)", o).1, 1);
+    }
+
+    #[test]
+    fn templates_and_macros() {
+        let tpl = Options {
+            template_expressions: true,
+            azure_macros: true,
+            ..Options::default()
+        };
+        let (v, n, _) = word("${{ a && 'b | c' }}x", tpl);
+        assert_eq!((v.as_str(), n), ("${{ a && 'b | c' }}x", 0));
+        let (v, _, _) = word("'${{ format('{0}', x) }}'", tpl);
+        assert_eq!(v, "${{ format('{0}', x) }}");
+        assert_eq!(word("$(Build.SourcesDirectory)", tpl).1, 0);
+        assert_eq!(word("$(Build)", tpl).1, 1);
+        assert_eq!(word("$(Build.SourcesDirectory)", Options::default()).1, 1);
+        // Without the option, `${{` is an ordinary (strange) parameter expansion.
+        assert_eq!(value("${{ x }}"), "${{ x }}");
+    }
+
+    #[test]
+    fn unterminated() {
+        let o = Options::default();
+        assert_eq!(word("'abc", o).2, ["unterminated single quote"]);
+        assert_eq!(word("\"abc", o).2, ["unterminated double quote"]);
+        assert_eq!(word("$(abc", o).2, ["unterminated `$(`"]);
+        assert_eq!(word("`abc", o).2, ["unterminated backquote"]);
+        assert_eq!(word("${abc", o).2, ["unterminated `${`"]);
+        assert_eq!(word("$'abc", o).2, ["unterminated `$'`"]);
+        assert_eq!(word("\"abc", o).0, "abc");
+    }
+
+    #[test]
+    fn arrays() {
+        assert_eq!(value("a=(1 '2 3' $(x))"), "a=(1 2 3 $(x))");
+        assert_eq!(value("a+=(x\n y)"), "a+=(x y)");
+        let o = Options::default();
+        assert_eq!(word("a=(x", o).2, ["unterminated array `(`"]);
+    }
+
+    #[test]
+    fn pieces_keep_quoting() {
+        let mut p = Posix::new(b"a\"b c\"'d'", 1, &Options::default(), 0, 0);
+        let w = p.word().unwrap();
+        let quoted: Vec<bool> = w
+            .pieces
+            .iter()
+            .map(|p| matches!(p, Piece::Lit(_, true)))
+            .collect();
+        assert_eq!(quoted, [false, true]);
+    }
+}

@@ -127,6 +127,7 @@ pub struct Parsed {
 
 /// Parses `script` and returns every command it runs.
 pub fn parse(script: &str, options: &Options) -> Parsed {
+    let script = script.strip_prefix('\u{feff}').unwrap_or(script);
     if options.dialect == Dialect::Opaque {
         return opaque(script, options);
     }

@@ -16,13 +16,51 @@ use crate::ast::{
     AndOr, Compound, Connector, Node, Piece, Pipeline, Redirect, Script, Simple, SubstKind, Word,
 };
 
+/// An output buffer that stops growing (roughly) past a limit: printing a huge compound
+/// command for a display text costs no more than the limit.
+pub(crate) struct Printer {
+    pub buf: Vec<u8>,
+    limit: usize,
+}
+
+impl Printer {
+    /// No limit.
+    pub fn new() -> Self {
+        Printer::limited(usize::MAX)
+    }
+
+    /// Stops printing lists and words once `limit` bytes are written.
+    pub fn limited(limit: usize) -> Self {
+        Printer {
+            buf: Vec::new(),
+            limit,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.buf.len() > self.limit
+    }
+
+    pub fn push(&mut self, b: u8) {
+        self.buf.push(b);
+    }
+
+    pub fn extend_from_slice(&mut self, s: &[u8]) {
+        self.buf.extend_from_slice(s);
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+}
+
 /// Bytes printed without quotes when they were quoted in the script.
 fn safe(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"_-./:=@%+,^".contains(&c) || c >= 0x80
 }
 
 /// `text` single-quoted unless every byte is safe.
-pub(crate) fn quote(text: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn quote(text: &[u8], out: &mut Printer) {
     if !text.is_empty() && text.iter().all(|c| safe(*c)) {
         out.extend_from_slice(text);
         return;
@@ -39,7 +77,7 @@ pub(crate) fn quote(text: &[u8], out: &mut Vec<u8>) {
 }
 
 /// One word in normal form.
-pub(crate) fn word(w: &Word, out: &mut Vec<u8>) {
+pub(crate) fn word(w: &Word, out: &mut Printer) {
     let only_empty = w
         .pieces
         .iter()
@@ -52,7 +90,7 @@ pub(crate) fn word(w: &Word, out: &mut Vec<u8>) {
 }
 
 /// An assignment word: `NAME=` as is, then the value in normal form (`A="x y"` -> `A='x y'`).
-pub(crate) fn assignment(w: &Word, out: &mut Vec<u8>) {
+pub(crate) fn assignment(w: &Word, out: &mut Printer) {
     match w.pieces.first() {
         Some(Piece::Lit(text, false)) if text.contains(&b'=') => {
             let eq = text.iter().position(|c| *c == b'=').unwrap_or(0);
@@ -64,7 +102,7 @@ pub(crate) fn assignment(w: &Word, out: &mut Vec<u8>) {
 }
 
 /// `ps` in normal form, the first `skip` bytes of the first (literal) piece left out.
-fn pieces(ps: &[Piece], skip: usize, out: &mut Vec<u8>) {
+fn pieces(ps: &[Piece], skip: usize, out: &mut Printer) {
     let mut i = 0;
     while i < ps.len() {
         let run = ps[i..]
@@ -114,7 +152,7 @@ fn pieces(ps: &[Piece], skip: usize, out: &mut Vec<u8>) {
 /// Adjacent literal texts (`true`: quoted): quoted as one when some quoted text needs quotes
 /// and the unquoted text around it is safe (`a\ b`, `"a b"` and `'a'" b"` all print `'a b'`),
 /// text by text otherwise (`*'a b'` keeps its glob).
-fn literal_run(texts: &[(&[u8], bool)], out: &mut Vec<u8>) {
+fn literal_run(texts: &[(&[u8], bool)], out: &mut Printer) {
     let all_safe = |t: &[u8]| t.iter().all(|c| safe(*c));
     if !texts.iter().any(|(t, q)| *q && !all_safe(t)) {
         texts.iter().for_each(|(t, _)| out.extend_from_slice(t));
@@ -135,8 +173,11 @@ fn literal_run(texts: &[(&[u8], bool)], out: &mut Vec<u8>) {
 }
 
 /// Words in normal form, joined by spaces.
-pub(crate) fn words<'w>(ws: impl IntoIterator<Item = &'w Word>, out: &mut Vec<u8>) {
+pub(crate) fn words<'w>(ws: impl IntoIterator<Item = &'w Word>, out: &mut Printer) {
     for (i, w) in ws.into_iter().enumerate() {
+        if out.full() {
+            return;
+        }
         if i > 0 {
             out.push(b' ');
         }
@@ -145,8 +186,11 @@ pub(crate) fn words<'w>(ws: impl IntoIterator<Item = &'w Word>, out: &mut Vec<u8
 }
 
 /// A script in normal form, on one line.
-pub(crate) fn script(s: &Script, out: &mut Vec<u8>) {
+pub(crate) fn script(s: &Script, out: &mut Printer) {
     for (i, item) in s.items.iter().enumerate() {
+        if out.full() {
+            return;
+        }
         if i > 0 {
             out.extend_from_slice(if s.items[i - 1].background {
                 b" "
@@ -158,7 +202,7 @@ pub(crate) fn script(s: &Script, out: &mut Vec<u8>) {
     }
 }
 
-fn and_or(item: &AndOr, out: &mut Vec<u8>) {
+fn and_or(item: &AndOr, out: &mut Printer) {
     pipeline(&item.first, out);
     for (connector, p) in &item.rest {
         out.extend_from_slice(match connector {
@@ -173,11 +217,14 @@ fn and_or(item: &AndOr, out: &mut Vec<u8>) {
 }
 
 /// A pipeline in normal form, its stages as written (wrappers kept).
-pub(crate) fn pipeline(p: &Pipeline, out: &mut Vec<u8>) {
+pub(crate) fn pipeline(p: &Pipeline, out: &mut Printer) {
     if p.bang {
         out.extend_from_slice(b"! ");
     }
     for (i, n) in p.stages.iter().enumerate() {
+        if out.full() {
+            return;
+        }
         if i > 0 {
             out.extend_from_slice(b" | ");
         }
@@ -186,7 +233,7 @@ pub(crate) fn pipeline(p: &Pipeline, out: &mut Vec<u8>) {
 }
 
 /// One command (simple or compound) in normal form.
-pub(crate) fn node(n: &Node, out: &mut Vec<u8>) {
+pub(crate) fn node(n: &Node, out: &mut Printer) {
     match n {
         Node::Simple(s) => simple(s, out),
         Node::Function(name, body) => {
@@ -205,7 +252,7 @@ pub(crate) fn node(n: &Node, out: &mut Vec<u8>) {
 }
 
 /// A simple command as written (wrappers kept), with its redirections.
-pub(crate) fn simple(s: &Simple, out: &mut Vec<u8>) {
+pub(crate) fn simple(s: &Simple, out: &mut Printer) {
     let start = out.len();
     for (i, a) in s.assigns.iter().enumerate() {
         if i > 0 {
@@ -225,7 +272,7 @@ pub(crate) fn simple(s: &Simple, out: &mut Vec<u8>) {
     }
 }
 
-fn redirect(r: &Redirect, out: &mut Vec<u8>) {
+fn redirect(r: &Redirect, out: &mut Printer) {
     out.extend_from_slice(&r.fd);
     out.extend_from_slice(r.op.as_bytes());
     if let Some(t) = &r.target {
@@ -233,13 +280,13 @@ fn redirect(r: &Redirect, out: &mut Vec<u8>) {
     }
 }
 
-fn body(keyword: &[u8], s: &Script, out: &mut Vec<u8>) {
+fn body(keyword: &[u8], s: &Script, out: &mut Printer) {
     out.extend_from_slice(keyword);
     script(s, out);
     out.extend_from_slice(b";");
 }
 
-fn compound(c: &Compound, out: &mut Vec<u8>) {
+fn compound(c: &Compound, out: &mut Printer) {
     match c {
         Compound::Subshell(s) => {
             out.push(b'(');
@@ -253,6 +300,9 @@ fn compound(c: &Compound, out: &mut Vec<u8>) {
         }
         Compound::If { arms, otherwise } => {
             for (i, (cond, then)) in arms.iter().enumerate() {
+                if out.full() {
+                    break;
+                }
                 body(if i == 0 { b"if " } else { b" elif " }, cond, out);
                 body(b" then ", then, out);
             }
@@ -301,6 +351,9 @@ fn compound(c: &Compound, out: &mut Vec<u8>) {
             word(w, out);
             out.extend_from_slice(b" in");
             for arm in arms {
+                if out.full() {
+                    break;
+                }
                 out.push(b' ');
                 for (i, p) in arm.patterns.iter().enumerate() {
                     if i > 0 {
@@ -339,9 +392,9 @@ mod tests {
     use super::*;
 
     fn q(s: &str) -> String {
-        let mut out = Vec::new();
+        let mut out = Printer::new();
         quote(s.as_bytes(), &mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(out.buf).unwrap()
     }
 
     #[test]

@@ -786,13 +786,15 @@ impl<'a> Posix<'a> {
                         && simple.assigns.is_empty()
                         && simple.redirects.is_empty()
                         && simple.words[0].plain().is_some()
-                        && self.nest < NEST_LIMIT
                     {
                         let mut i = self.pos + 1;
                         while matches!(self.src.get(i), Some(b' ' | b'\t')) {
                             i += 1;
                         }
-                        if self.src.get(i) == Some(&b')') {
+                        if self.src.get(i) == Some(&b')') && self.nest >= NEST_LIMIT {
+                            let here = self.pos;
+                            self.too_deep_issue(here, "function");
+                        } else if self.src.get(i) == Some(&b')') {
                             self.pos = i + 1;
                             self.nest += 1;
                             let body = self.function_body(start);
@@ -1054,5 +1056,156 @@ fn attach_word(word: &mut Word, docs: &mut [Option<HereDoc>]) {
             }
             crate::ast::Piece::Subst { script, .. } => attach_script(script, docs),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normal::{self, Printer};
+
+    fn tree(src: &str) -> (Script, Vec<String>) {
+        let (s, issues) = parse(src.as_bytes(), 1, &Options::default(), 0, 0);
+        (
+            s,
+            issues
+                .into_iter()
+                .map(|i| format!("{}: {}", i.line, i.message))
+                .collect(),
+        )
+    }
+
+    /// The script in normal form.
+    fn normal(src: &str) -> String {
+        let (s, _) = tree(src);
+        let mut out = Printer::new();
+        normal::script(&s, &mut out);
+        String::from_utf8(out.buf).unwrap()
+    }
+
+    #[test]
+    fn lists_and_pipelines() {
+        let (s, issues) = tree("a && b || c; d & e\nf |& g | h");
+        assert!(issues.is_empty());
+        assert_eq!(s.items.len(), 4);
+        assert_eq!(s.items[0].rest.len(), 2);
+        assert_eq!(s.items[0].rest[1].0, Connector::Or);
+        assert!(s.items[1].background);
+        assert_eq!(s.items[3].first.stages.len(), 3);
+        assert_eq!(normal("a&&b ;c&d"), "a && b; c & d");
+        assert_eq!(normal("! a |\n b"), "! a | b");
+        assert_eq!(normal("a &&\n# comment\n b"), "a && b");
+    }
+
+    #[test]
+    fn compound_commands() {
+        assert_eq!(
+            normal("if a\nthen b\nelif c; then d\nelse e\nfi >log"),
+            "if a; then b; elif c; then d; else e; fi >log"
+        );
+        assert_eq!(normal("while a; do b; done"), "while a; do b; done");
+        assert_eq!(normal("until a\ndo b\ndone"), "until a; do b; done");
+        assert_eq!(
+            normal("for x in 1 2\ndo y; done"),
+            "for x in 1 2; do y; done"
+        );
+        assert_eq!(normal("for x; do y; done"), "for x; do y; done");
+        assert_eq!(
+            normal("for ((i=0;i<3;i++)); do y; done"),
+            "for ((i=0;i<3;i++)); do y; done"
+        );
+        assert_eq!(
+            normal("case $x in\n a|b) c;;\n (d) e;&\n *) f\nesac"),
+            "case $x in a|b) c;; d) e;& *) f;; esac"
+        );
+        assert_eq!(normal("{ a; b; } 2>&1"), "{ a; b; } 2>&1");
+        assert_eq!(normal("(a; b)"), "(a; b)");
+        assert_eq!(normal("f() { a; }"), "f() { a; }");
+        assert_eq!(normal("function f { a; }"), "f() { a; }");
+        assert_eq!(normal("function f() (a)"), "f() (a)");
+        assert_eq!(normal("[[ -f x && $y == z ]]"), "[[ -f x && $y == z ]]");
+        assert_eq!(normal("(( i++ ))"), "(( i++ ))");
+        assert_eq!(normal("((a) | b)"), "((a) | b)");
+        assert_eq!(normal("echo if then fi"), "echo if then fi");
+        assert_eq!(
+            normal("select x in a; do b; done"),
+            "select x in a; do b; done"
+        );
+    }
+
+    #[test]
+    fn redirections() {
+        assert_eq!(
+            normal("a >out 2> err 2>&1 &>all >>app <in <>rw >|f 3<&0"),
+            "a >out 2>err 2>&1 &>all >>app <in <>rw >|f 3<&0"
+        );
+        let (s, _) = tree("cat <<<\"x y\"");
+        let Node::Simple(simple) = &s.items[0].first.stages[0] else {
+            panic!()
+        };
+        assert_eq!(simple.words.len(), 1);
+        assert_eq!(simple.redirects[0].op, "<<<");
+        assert_eq!(simple.redirects[0].target.as_ref().unwrap().string(), "x y");
+    }
+
+    #[test]
+    fn heredocs() {
+        let (s, issues) = tree("cat <<A <<-'B'; echo x\na\nA\n\tb $(c)\n\tB\necho after");
+        assert!(issues.is_empty(), "{issues:?}");
+        let Node::Simple(cat) = &s.items[0].first.stages[0] else {
+            panic!()
+        };
+        let a = cat.redirects[0].heredoc.as_ref().unwrap();
+        let b = cat.redirects[1].heredoc.as_ref().unwrap();
+        assert_eq!(
+            (a.body.as_slice(), a.line, a.quoted),
+            (&b"a\n"[..], 2, false)
+        );
+        assert_eq!(
+            (b.body.as_slice(), b.line, b.quoted),
+            (&b"b $(c)\n"[..], 4, true)
+        );
+        assert_eq!(s.items.len(), 3);
+        assert_eq!(normal("cat <<'EOF'\nx\nEOF\n"), "cat <<EOF");
+        let (_, issues) = tree("cat <<EOF\nx\n");
+        assert_eq!(issues, ["1: here-document `EOF` is not terminated"]);
+        let (s, _) = tree("x=$(cat <<EOF\nbody )\nEOF\n)\necho y");
+        assert_eq!(s.items.len(), 2);
+        let (_, issues) = tree("cat <<EOF\r\nx\r\nEOF\r\n");
+        assert!(issues.is_empty());
+    }
+
+    #[test]
+    fn stray_tokens_are_reported_and_skipped() {
+        let (s, issues) = tree("a; fi; ) b ;; done }");
+        assert_eq!(s.items.len(), 2, "{issues:?}");
+        assert_eq!(issues.len(), 6, "{issues:?}");
+        let (_, issues) = tree("if a; then b");
+        assert_eq!(issues, ["1: `if` without `fi`"]);
+        let (_, issues) = tree("a &&");
+        assert_eq!(issues, ["1: missing command after `&&`"]);
+        let (_, issues) = tree("a |");
+        assert_eq!(issues, ["1: missing command after `|`"]);
+        let (_, issues) = tree("(a");
+        assert_eq!(issues, ["1: unterminated `(`"]);
+        let (_, issues) = tree("case x in a) b");
+        assert_eq!(issues, ["1: `case` without `esac`"]);
+        let (_, issues) = tree("echo >");
+        assert_eq!(issues, ["1: `>` without a target"]);
+    }
+
+    #[test]
+    fn depth_limits() {
+        let opts = Options {
+            max_depth: 2,
+            ..Options::default()
+        };
+        let (s, issues) = parse(b"( ( (x) ) )", 1, &opts, 0, 0);
+        assert_eq!(s.items.len(), 1);
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("nested more than 2 deep"));
+        let deep = "{ ".repeat(NEST_LIMIT + 5);
+        let (_, issues) = tree(&deep);
+        assert!(issues.iter().any(|i| i.contains("nested more than")));
     }
 }

@@ -693,3 +693,104 @@ fn command_like(w: &Word) -> bool {
         c.is_ascii_alphanumeric() || matches!(c, b'.' | b'\\' | b'/' | b'_' | b'~') || c >= 0x80
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Dialect, Options, parse as parse_script};
+
+    fn programs(src: &str) -> Vec<(String, Vec<String>)> {
+        let opts = Options {
+            dialect: Dialect::PowerShell,
+            ..Options::default()
+        };
+        parse_script(src, &opts)
+            .commands
+            .into_iter()
+            .map(|c| (c.program, c.feeds))
+            .collect()
+    }
+
+    fn names(src: &str) -> Vec<String> {
+        programs(src).into_iter().map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn separators_and_pipes() {
+        assert_eq!(names("a; b\nc && d || e"), ["a", "b", "c", "d", "e"]);
+        assert_eq!(programs("iwr x | iex")[0].1, ["iex"]);
+        assert_eq!(names("a # b\n<# c\nd #> e"), ["a", "e"]);
+        assert_eq!(names("a `\n  --x; b"), ["a", "b"]);
+    }
+
+    #[test]
+    fn quotes_and_escapes() {
+        let opts = Options {
+            dialect: Dialect::PowerShell,
+            ..Options::default()
+        };
+        let c = &parse_script("w 'it''s' \"a`tb\"\"c\" `$x", &opts).commands[0];
+        assert_eq!(c.args, ["it's", "a\tb\"c", "$x"]);
+        let c = &parse_script("w @'\nline $(x)\n'@ y", &opts).commands[0];
+        assert_eq!(c.args, ["line $(x)", "y"]);
+    }
+
+    #[test]
+    fn blocks_and_subexpressions() {
+        assert_eq!(
+            names("Write-Host \"$(Get-Date)\""),
+            ["Write-Host", "Get-Date"]
+        );
+        assert_eq!(names("x @(a; b)"), ["x", "a", "b"]);
+        assert_eq!(
+            names("if ($a) { b } elseif (c) { d } else { e }"),
+            ["b", "c", "d", "e"]
+        );
+        assert_eq!(names("foreach ($i in $l) {\n  f $i\n}"), ["f"]);
+        assert_eq!(
+            names("try { a } catch { b } finally { c }"),
+            ["a", "b", "c"]
+        );
+        assert_eq!(names("function F($p) { g }"), ["g"]);
+        assert_eq!(names("$h = @{ a = 1; b = (x) }"), [""]);
+    }
+
+    #[test]
+    fn call_operator_and_expressions() {
+        assert_eq!(names("& \"C:\\x\\curl.exe\" a"), ["curl"]);
+        assert_eq!(names("& $exe a"), [""]);
+        assert_eq!(names(". .\\setup.ps1"), ["."]);
+        assert_eq!(names("\"text\" | Out-File f"), ["Out-File"]);
+        assert_eq!(
+            names("[Net.ServicePointManager]::SecurityProtocol = 'Tls12'"),
+            Vec::<String>::new()
+        );
+        assert_eq!(names("$x.Invoke((iwr y))"), ["iwr"]);
+    }
+
+    #[test]
+    fn assignments() {
+        let opts = Options {
+            dialect: Dialect::PowerShell,
+            ..Options::default()
+        };
+        let p = parse_script("$env:A = \"b c\"\n$r = Invoke-WebRequest u", &opts);
+        assert_eq!(p.commands[0].assignments, ["$env:A=b c"]);
+        assert_eq!(p.commands[0].program, "");
+        assert_eq!(p.commands[1].program, "Invoke-WebRequest");
+        assert_eq!(p.commands[1].args, ["u"]);
+    }
+
+    #[test]
+    fn unterminated() {
+        let opts = Options {
+            dialect: Dialect::PowerShell,
+            ..Options::default()
+        };
+        let p = parse_script("a \"b\nc", &opts);
+        assert_eq!(p.commands.len(), 1);
+        assert_eq!(p.issues[0].message, "unterminated double quote");
+        let p = parse_script("a $(b", &opts);
+        assert_eq!(p.commands.len(), 2);
+        assert_eq!(p.issues[0].message, "unterminated `$(`");
+    }
+}

@@ -192,6 +192,7 @@ pub(crate) fn peel(simple: &Simple, dialect: Dialect) -> Peeled<'_> {
         }
         out.reparse = match key.as_str() {
             "eval" => eval(&words[i + 1..], dialect),
+            "trap" if dialect == Dialect::Posix => trap(&words[i + 1..]),
             "pwsh" | "powershell" => powershell(&words[i + 1..], &key),
             "cmd" => cmd(&words[i + 1..], &key),
             "su" | "runuser" => su(&words[i + 1..], &key),
@@ -312,6 +313,21 @@ fn eval(args: &[Word], dialect: Dialect) -> Option<Reparse> {
         text: join(Vec::new(), args),
         line: first.line,
         dialect,
+    })
+}
+
+/// `trap 'commands' SIGNAL...`: the commands run on a signal.
+fn trap(args: &[Word]) -> Option<Reparse> {
+    let action = args.first()?;
+    let value = action.value();
+    if args.len() < 2 || value == b"-" || value.starts_with(b"-") || action.has_commands() {
+        return None;
+    }
+    Some(Reparse {
+        wrapper: "trap".to_string(),
+        text: value,
+        line: action.line,
+        dialect: Dialect::Posix,
     })
 }
 
