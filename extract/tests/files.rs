@@ -522,3 +522,51 @@ fn mutated_inputs_never_panic() {
         }
     }
 }
+
+/// (file line, program) of every command the shell parser finds in the steps.
+fn commands(e: &Extraction) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for step in &e.steps {
+        let parsed = cavra_shell::parse(&step.script, &step.parse_options());
+        for command in parsed.commands {
+            out.push((step.line + command.line - 1, command.program));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_shell_parser_attributes_commands_to_file_lines() {
+    let docker = commands(&run(FileKind::Dockerfile, "Dockerfile", DOCKERFILE));
+    let make = commands(&run(FileKind::Makefile, "Makefile", MAKEFILE));
+    let expected = [
+        (
+            &docker,
+            [
+                (9, "go"),
+                (13, "curl"),
+                (14, "sh"),
+                (16, "go"),
+                (30, "wget"),
+            ],
+        ),
+        (
+            &make,
+            [
+                (4, "git"),
+                (14, "go"),
+                (19, "tee"),
+                (21, "curl"),
+                (24, "uname"),
+            ],
+        ),
+    ];
+    for (found, wanted) in expected {
+        for (line, program) in wanted {
+            assert!(
+                found.iter().any(|(l, p)| *l == line && p == program),
+                "no `{program}` at line {line} in {found:?}"
+            );
+        }
+    }
+}
