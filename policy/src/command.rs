@@ -116,6 +116,19 @@ impl CommandMatcher {
             let to = c.feeds.iter().find(|p| set.is_match(p.as_str()))?;
             why.push(format!("output goes to `{to}`"));
         }
+        if let Some(piped) = self.spec.piped {
+            if piped == c.feeds.is_empty() {
+                return None;
+            }
+            why.push(
+                if piped {
+                    "output is piped"
+                } else {
+                    "output goes to the log"
+                }
+                .to_string(),
+            );
+        }
         if let Some(re) = &self.regex {
             if !re.is_match(&c.text) {
                 return None;

@@ -524,6 +524,7 @@ impl<'a> Reader<'a> {
                 "subcommand",
                 "args",
                 "piped_to",
+                "piped",
                 "contexts",
                 "regex",
             ],
@@ -549,6 +550,7 @@ impl<'a> Reader<'a> {
                 }
                 "args" => m.args = self.word_globs(v, "an argument glob", false),
                 "piped_to" => m.piped_to = self.word_globs(v, "a program name", true),
+                "piped" => m.piped = self.bool(v, "piped"),
                 "contexts" => {
                     let names: Vec<&str> = Context::ALL.iter().map(|c| c.as_str()).collect();
                     m.contexts = self.keywords(v, "a context", "context", Context::parse, &names)

@@ -270,6 +270,9 @@ pub struct CommandMatch {
     /// A program that receives the command's output (later in the pipe, or through `$(...)`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub piped_to: Vec<String>,
+    /// Whether the command's output goes to another program at all (`false`: to the log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub piped: Option<bool>,
     /// Where the command is written.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contexts: Vec<Context>,

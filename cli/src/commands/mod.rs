@@ -1,8 +1,8 @@
 //! One module per subcommand; each returns its exit code.
 
-mod commands;
 mod evaluate;
 mod gate;
+mod list_commands;
 mod policy;
 
 use crate::args::{Cli, Command};
@@ -14,7 +14,7 @@ pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Gate(args) => gate::run(args),
         Command::Evaluate(args) => evaluate::run(args),
-        Command::Commands(args) => commands::run(args),
+        Command::Commands(args) => list_commands::run(args),
         Command::Policy(cmd) => policy::run(cmd),
     };
     result.unwrap_or_else(|e| {
