@@ -4,10 +4,27 @@
 //! - never fails: unterminated quotes or heredocs become [`Issue`]s and the commands found so far
 //!   are still returned (an attacker must not hide a command behind a syntax error);
 //! - sees through quoting (`"cu""rl"`, `c\url`, `$'\x63url'`), `&&`, `||`, `;`, `&`, pipes,
-//!   subshells, `{ }` groups, `$(...)`, backticks, `<(...)`, here-docs and line continuations;
-//! - unwraps `sudo`, `env A=1`, `command`, `exec`, `nohup`, `time`, `timeout N`, `xargs`, `eval`,
-//!   `bash -c '...'`/`sh -c` (recursively, to a bounded depth) and program paths (`/usr/bin/curl`);
-//! - keeps GitHub/Azure `${{ ... }}` expressions as opaque words.
+//!   subshells, `{ }` groups, compound commands, functions, `$(...)`, backticks, `<(...)`,
+//!   here-docs and line continuations;
+//! - unwraps `sudo`, `doas`, `env A=1`, `command`, `exec`, `nohup`, `time`, `timeout N`, `nice`,
+//!   `ionice`, `stdbuf`, `setsid`, `chroot DIR`, `busybox`, `xargs` and program paths
+//!   (`/usr/bin/curl`), and parses the scripts given as text to `bash -c`/`sh -c`, `eval`,
+//!   `trap`, `su -c`, `env -S`, `pwsh -Command`/`-EncodedCommand`, `cmd /c`, to a shell's
+//!   standard input (`bash <<EOF`, `bash <<<'...'`, `echo '...' | sh`) and Dockerfile
+//!   `RUN <<EOF` bodies (recursively, to a bounded depth);
+//! - keeps GitHub/Azure `${{ ... }}` expressions and Azure `$(Macro.Names)` as opaque words;
+//! - reads PowerShell and Windows `cmd` scripts too.
+//!
+//! Bounded: recursion stops at [`Options::max_depth`] (and at a fixed limit of 48 nested
+//! constructs of any kind), output at [`Options::max_commands`]; time is linear in the script's
+//! length.
+//!
+//! Not understood (the command stays as written): commands run by other programs' own options
+//! (`find -exec`, `ssh host cmd`, `docker run img cmd`, `watch`, `flock`, `parallel`), aliases
+//! and functions called by name (their bodies are listed where they are defined), programs
+//! named by variables (`$CMD` is a command with an empty program), arithmetic (`$((...))` is
+//! opaque, though `$(...)` inside it is found), `${...}` operators (opaque, `$(...)` inside found)
+//! and the extended globs `@(...)`/`!(...)`.
 
 mod ast;
 mod cmd;

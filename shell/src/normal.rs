@@ -408,4 +408,39 @@ mod tests {
         assert_eq!(q("$X"), "'$X'");
         assert_eq!(q("-auto-approve"), "-auto-approve");
     }
+
+    /// The first simple command of `script` as written, in normal form.
+    fn simple_text(script: &str) -> String {
+        let (tree, _) =
+            crate::parser::parse(script.as_bytes(), 1, &crate::Options::default(), 0, 0);
+        let mut out = Printer::new();
+        pipeline(&tree.items[0].first, &mut out);
+        String::from_utf8(out.buf).unwrap()
+    }
+
+    #[test]
+    fn words_and_runs() {
+        assert_eq!(simple_text("echo a\\ b"), "echo 'a b'");
+        assert_eq!(simple_text("echo *'a b'"), "echo *'a b'");
+        assert_eq!(simple_text("echo x\"$Y z\""), "echo x$Y' z'");
+        assert_eq!(simple_text("A=\"x y\" B= c"), "A='x y' B= c");
+        assert_eq!(simple_text("echo \"\"x"), "echo x");
+        assert_eq!(simple_text("echo <(a  b) >(c)"), "echo <(a b) >(c)");
+        assert_eq!(simple_text("a 2>&1 >f <<<w"), "a 2>&1 >f <<<w");
+        assert_eq!(simple_text(">f"), ">f");
+    }
+
+    #[test]
+    fn printer_limit() {
+        let mut out = Printer::limited(10);
+        let (tree, _) = crate::parser::parse(
+            "a b c d e f g h i j k l m n".as_bytes(),
+            1,
+            &crate::Options::default(),
+            0,
+            0,
+        );
+        script(&tree, &mut out);
+        assert!(out.len() <= 12, "{}", String::from_utf8_lossy(&out.buf));
+    }
 }

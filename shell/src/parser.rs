@@ -374,9 +374,13 @@ impl<'a> Posix<'a> {
     fn parse_pipeline(&mut self) -> Pipeline {
         self.skip_blanks();
         let mut bang = false;
-        while self.keyword_at("!") {
-            bang = true;
-            self.pos += 1;
+        loop {
+            if self.keyword_at("!") {
+                bang = true;
+                self.pos += 1;
+            } else if !self.keyword_prefix() {
+                break;
+            }
             self.skip_blanks();
         }
         let mut stages = Vec::new();
@@ -404,6 +408,44 @@ impl<'a> Posix<'a> {
             }
         }
         Pipeline { bang, stages }
+    }
+
+    /// Skips `time [-p]` before a compound command (before a simple command, `time` is left to
+    /// be unwrapped like a wrapper) and `coproc [NAME]`; `true` when something was skipped.
+    fn keyword_prefix(&mut self) -> bool {
+        let start = self.pos;
+        let opens_compound = |p: &mut Self| {
+            p.skip_blanks();
+            p.peek() == Some(b'(') || OPENERS.iter().any(|w| p.keyword_at(w))
+        };
+        if self.keyword_at("time") {
+            self.pos += 4;
+            self.skip_blanks();
+            if self.keyword_at("-p") {
+                self.pos += 2;
+            }
+            if opens_compound(self) {
+                return true;
+            }
+        } else if self.keyword_at("coproc") {
+            self.pos += 6;
+            if opens_compound(self) {
+                return true;
+            }
+            let after_coproc = self.pos;
+            let name = self.src[self.pos..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                .count();
+            self.pos += name;
+            if name > 0 && opens_compound(self) {
+                return true;
+            }
+            self.pos = after_coproc;
+            return true;
+        }
+        self.pos = start;
+        false
     }
 
     // ----- commands -----

@@ -558,4 +558,78 @@ mod tests {
         assert!(is_shell("bash"));
         assert!(!is_shell("python"));
     }
+
+    /// Peels the first simple command of a POSIX `script`: (wrappers, program, args, reparse).
+    fn peeled(script: &str) -> (Vec<String>, String, Vec<String>, Option<String>, bool) {
+        use crate::ast::Node;
+        let (tree, _) =
+            crate::parser::parse(script.as_bytes(), 1, &crate::Options::default(), 0, 0);
+        let Node::Simple(s) = &tree.items[0].first.stages[0] else {
+            panic!("not simple: {script}")
+        };
+        let p = peel(s, Dialect::Posix);
+        let reparse = p
+            .reparse
+            .map(|r| format!("{}: {}", r.wrapper, String::from_utf8_lossy(&r.text)));
+        let args = p.args.iter().map(Word::string).collect();
+        (p.wrappers, p.program, args, reparse, p.stdin_script)
+    }
+
+    #[test]
+    fn option_skipping() {
+        let (w, p, a, _, _) = peeled("sudo -u root -g wheel -E -- id -u");
+        assert_eq!(
+            (w, p, a),
+            (vec!["sudo".into()], "id".into(), vec!["-u".into()])
+        );
+        let (w, p, _, _, _) = peeled("timeout --kill-after 5 --signal=TERM 1m make");
+        assert_eq!((w, p), (vec!["timeout".into()], "make".to_string()));
+        let (w, p, _, _, _) = peeled("xargs -r -L 1 -i{} -- echo");
+        assert_eq!((w, p), (vec!["xargs".into()], "echo".to_string()));
+        let (w, p, _, _, _) = peeled("timeout 10");
+        assert_eq!((w, p), (vec![], "timeout".to_string()));
+        let (w, p, _, _, _) = peeled("command -V ls");
+        assert_eq!((w, p), (vec![], "command".to_string()));
+    }
+
+    #[test]
+    fn scripts_given_as_text() {
+        assert_eq!(peeled("bash -xc 'a b'").3.as_deref(), Some("bash -c: a b"));
+        assert_eq!(peeled("sh -c -e 'a'").3.as_deref(), Some("sh -c: a"));
+        assert_eq!(peeled("sh -c \"$(x)\"").3, None);
+        assert_eq!(peeled("eval a '|' b").3.as_deref(), Some("eval: a | b"));
+        assert_eq!(peeled("su - deploy -c 'a'").3.as_deref(), Some("su -c: a"));
+        assert_eq!(
+            peeled("su --command='a b' x").3.as_deref(),
+            Some("su -c: a b")
+        );
+        assert_eq!(peeled("trap 'a' EXIT").3.as_deref(), Some("trap: a"));
+        assert_eq!(peeled("trap - EXIT").3, None);
+        assert_eq!(peeled("env -S'a b' c").3.as_deref(), Some("env -S: a b c"));
+        assert_eq!(peeled("cmd //c dir").3.as_deref(), Some("cmd /c: dir"));
+        assert_eq!(
+            peeled("pwsh -nop -c Get-Item x").3.as_deref(),
+            Some("pwsh -Command: Get-Item x")
+        );
+        assert_eq!(peeled("pwsh -c -").3, None);
+        assert_eq!(peeled("pwsh x.ps1").3, None);
+        assert_eq!(
+            peeled("powershell Get-Item").3.as_deref(),
+            Some("powershell -Command: Get-Item")
+        );
+        assert_eq!(
+            peeled("powershell -ec ZABpAHIA").3.as_deref(),
+            Some("powershell -EncodedCommand: dir")
+        );
+    }
+
+    #[test]
+    fn shells_reading_standard_input() {
+        assert!(peeled("bash").4);
+        assert!(peeled("sh -s a b").4);
+        assert!(peeled("bash -ex").4);
+        assert!(!peeled("bash x.sh").4);
+        assert!(!peeled("bash -c x").4);
+        assert!(!peeled("python3").4);
+    }
 }
