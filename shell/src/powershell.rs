@@ -38,6 +38,7 @@ pub(crate) fn parse(
         nest,
         closers: Vec::new(),
         issues: Vec::new(),
+        no_template_close_from: usize::MAX,
     };
     let script = p.list();
     (script, p.issues)
@@ -53,6 +54,8 @@ struct Ps<'a> {
     /// The closing brackets of the open blocks: one of them ends the inner lists.
     closers: Vec<u8>,
     issues: Vec<Issue>,
+    /// No `}}` closes a template expression at or after this offset.
+    no_template_close_from: usize,
 }
 
 fn special(c: u8) -> bool {
@@ -514,12 +517,19 @@ impl Ps<'_> {
                 b.piece(piece);
             }
             Some(b'{') => {
-                let end = if self.opts.template_expressions && self.starts_with(b"${{") {
+                let end = if self.opts.template_expressions
+                    && self.starts_with(b"${{")
+                    && start < self.no_template_close_from
+                {
                     let from = start + 3;
-                    self.src[from..]
+                    let end = self.src[from..]
                         .windows(2)
                         .position(|w| w == b"}}")
-                        .map(|i| from + i + 2)
+                        .map(|i| from + i + 2);
+                    if end.is_none() {
+                        self.no_template_close_from = start;
+                    }
+                    end
                 } else {
                     None
                 };

@@ -270,8 +270,19 @@ fn skip_options(words: &[Word], from: usize, spec: &Spec) -> Option<(usize, Vec<
 
 /// `env -S 'cmd args' more` / `--split-string=...`: the command line it splits.
 fn env_split_string(args: &[Word]) -> Option<Vec<u8>> {
+    let mut skip_next = false;
     for (j, word) in args.iter().enumerate() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
         let v = word.value();
+        if matches!(
+            v.as_slice(),
+            b"-u" | b"-C" | b"-P" | b"--unset" | b"--chdir"
+        ) {
+            skip_next = true;
+            continue;
+        }
         let (first, rest_from) = if v == b"-S" || v == b"--split-string" {
             (args.get(j + 1)?.value(), j + 2)
         } else if let Some(s) = v.strip_prefix(b"--split-string=") {
@@ -606,6 +617,7 @@ mod tests {
         assert_eq!(peeled("trap 'a' EXIT").3.as_deref(), Some("trap: a"));
         assert_eq!(peeled("trap - EXIT").3, None);
         assert_eq!(peeled("env -S'a b' c").3.as_deref(), Some("env -S: a b c"));
+        assert_eq!(peeled("env -u X -S 'a'").3.as_deref(), Some("env -S: a"));
         assert_eq!(peeled("cmd //c dir").3.as_deref(), Some("cmd /c: dir"));
         assert_eq!(
             peeled("pwsh -nop -c Get-Item x").3.as_deref(),

@@ -292,6 +292,14 @@ fn megabyte_pathologies_complete() {
         ("(".repeat(1 << 19), ps),
         ("{".repeat(1 << 19), ps),
         ("\"".repeat(1 << 20), ps),
+        (
+            "${{ a } ".repeat(1 << 17),
+            Options {
+                template_expressions: true,
+                ..ps
+            },
+        ),
+        ("${{ a } ".repeat(1 << 17), tpl),
         ("(".repeat(1 << 19), cmd),
         ("%a".repeat(1 << 18), cmd),
         ("if a ".repeat(1 << 17), cmd),
