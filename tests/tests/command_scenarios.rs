@@ -1,13 +1,17 @@
 //! The commands a change adds, judged over real git repositories: every kind of file, evasions,
 //! diff-awareness (reformatting, moves, renames), and files that cannot be read.
 
-use cavra_diff::{ContentLimits, RevisionsRequest};
-use cavra_gate::{ChangeReport, GateOptions, Status, Verdict, run_gate};
-use cavra_policy::{Date, Decision, Finding, Severity};
+use cavra_gate::{Status, Verdict, run_gate};
+use cavra_policy::{Decision, Finding, Severity};
 use cavra_tests::TestRepo;
 
+mod common;
+use common::{change, no_env, options, repo_with};
+
 fn gate_with(repo: &TestRepo, policy: Option<&str>, threads: usize) -> Verdict {
-    let policy_file = policy.map(|text| {
+    let mut opts = options(repo, "main");
+    opts.threads = threads;
+    opts.policy_file = policy.map(|text| {
         let path = repo.path().join("..").join(format!(
             "policy-{}.yaml",
             repo.path().file_name().unwrap().to_string_lossy()
@@ -15,45 +19,11 @@ fn gate_with(repo: &TestRepo, policy: Option<&str>, threads: usize) -> Verdict {
         std::fs::write(&path, text).unwrap();
         path
     });
-    let opts = GateOptions {
-        repo_path: repo.path().to_path_buf(),
-        revisions: RevisionsRequest {
-            base: Some("main".to_string()),
-            head: None,
-        },
-        policy_file,
-        mode: None,
-        approvals: Vec::new(),
-        break_glass: None,
-        today: Date::parse("2026-11-23").unwrap(),
-        threads,
-        content_limits: ContentLimits::default(),
-        tool_version: "test".to_string(),
-    };
-    run_gate(&opts, &|_| None).unwrap()
+    run_gate(&opts, &no_env).unwrap()
 }
 
 fn gate(repo: &TestRepo) -> Verdict {
     gate_with(repo, None, 1)
-}
-
-/// A repository with `main` holding `files`, and a `feature` branch checked out.
-fn repo_with(files: &[(&str, &str)]) -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("README.md", "# project\n");
-    for (path, content) in files {
-        repo.write(path, content);
-    }
-    repo.commit("base");
-    repo.branch("feature");
-    repo
-}
-
-fn change<'v>(v: &'v Verdict, path: &str) -> &'v ChangeReport {
-    v.changes
-        .iter()
-        .find(|c| c.path == path)
-        .unwrap_or_else(|| panic!("no change for {path}"))
 }
 
 /// The findings of `rule` on `path`.

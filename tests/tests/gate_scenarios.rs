@@ -1,58 +1,14 @@
 //! The gate over real git repositories: every change kind, evasions, and the policy's origin.
 
-use cavra_diff::{ContentLimits, RevisionsRequest};
-use cavra_gate::{Approval, ChangeReport, GateError, GateOptions, Status, Verdict, run_gate};
-use cavra_policy::{Date, Decision, Mode};
+use cavra_gate::{Approval, ChangeReport, GateError, Status, Verdict, run_gate};
+use cavra_policy::{Decision, Mode};
 use cavra_tests::TestRepo;
 
-fn options(repo: &TestRepo, base: &str) -> GateOptions {
-    GateOptions {
-        repo_path: repo.path().to_path_buf(),
-        revisions: RevisionsRequest {
-            base: Some(base.to_string()),
-            head: None,
-        },
-        policy_file: None,
-        mode: None,
-        approvals: Vec::new(),
-        break_glass: None,
-        today: Date::parse("2026-11-23").unwrap(),
-        threads: 2,
-        content_limits: ContentLimits::default(),
-        tool_version: "test".to_string(),
-    }
-}
-
-fn no_env(_: &str) -> Option<String> {
-    None
-}
+mod common;
+use common::{change, no_env, options, repo_with};
 
 fn gate(repo: &TestRepo) -> Verdict {
     run_gate(&options(repo, "main"), &no_env).unwrap()
-}
-
-/// A repository with `main` holding `files`, and a `feature` branch checked out.
-fn repo_with(files: &[(&str, &str)]) -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("README.md", "# project\n");
-    for (path, content) in files {
-        repo.write(path, content);
-    }
-    repo.commit("base");
-    repo.branch("feature");
-    repo
-}
-
-fn change<'v>(v: &'v Verdict, path: &str) -> &'v ChangeReport {
-    v.changes
-        .iter()
-        .find(|c| c.path == path)
-        .unwrap_or_else(|| {
-            panic!(
-                "no change for {path}: {:#?}",
-                v.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
-            )
-        })
 }
 
 fn rules(c: &ChangeReport) -> Vec<&str> {
