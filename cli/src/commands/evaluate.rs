@@ -2,23 +2,13 @@
 
 use crate::args::EvaluateArgs;
 use crate::exit;
-use cavra_gate::{GateError, evaluate_action, load_policy};
-use cavra_policy::{Action, Date, Engine};
+use cavra_gate::{GateError, evaluate_action};
+use cavra_policy::Action;
 
 /// Judges one action against the committed policy (HEAD of the repository) or --policy.
 pub fn run(args: EvaluateArgs) -> Result<u8, GateError> {
     let action = Action::parse(&args.action).expect("clap checked the action");
-    // The committed policy, not the working tree's: an agent must not loosen its own rules
-    // by editing the file.
-    let repo = git2::Repository::discover(&args.repo).ok();
-    let head = repo
-        .as_ref()
-        .and_then(|r| r.head().ok())
-        .and_then(|h| h.peel_to_commit().ok())
-        .map(|c| c.id());
-    let loaded = load_policy(repo.as_ref(), head, args.policy.as_deref())?;
-    let mode = loaded.policy.mode;
-    let engine = Engine::new(loaded.policy, mode, Date::today());
+    let (engine, repo) = super::committed_engine(&args.repo, args.policy.as_deref())?;
     let exists = repo
         .as_ref()
         .and_then(|r| r.workdir())

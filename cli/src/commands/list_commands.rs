@@ -3,8 +3,8 @@
 use crate::args::CommandsArgs;
 use crate::exit;
 use cavra_extract::{Files, Step};
-use cavra_gate::{GateError, load_policy};
-use cavra_policy::{CommandSubject, Date, Decision, Engine, Finding, Subject};
+use cavra_gate::GateError;
+use cavra_policy::{CommandSubject, Decision, Finding, Subject};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -56,15 +56,7 @@ struct Problem {
 /// Lists (and judges) the commands of `args.files`.
 pub fn run(args: CommandsArgs) -> Result<u8, GateError> {
     let engine = if args.judge {
-        let repo = git2::Repository::discover(&args.root).ok();
-        let head = repo
-            .as_ref()
-            .and_then(|r| r.head().ok())
-            .and_then(|h| h.peel_to_commit().ok())
-            .map(|c| c.id());
-        let loaded = load_policy(repo.as_ref(), head, args.policy.as_deref())?;
-        let mode = loaded.policy.mode;
-        Some(Engine::new(loaded.policy, mode, Date::today()))
+        Some(super::committed_engine(&args.root, args.policy.as_deref())?.0)
     } else {
         None
     };

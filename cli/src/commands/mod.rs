@@ -40,3 +40,23 @@ fn mode(arg: crate::args::ModeArg) -> cavra_policy::Mode {
         ModeArg::Strict => cavra_policy::Mode::Strict,
     }
 }
+
+/// An engine for the policy committed at HEAD of the repository around `dir` (or `policy_file`,
+/// or the built-in default), in the policy's own mode. The committed policy, not the working
+/// tree's: an agent must not loosen its own rules by editing the file. Also returns the
+/// repository, when there is one.
+fn committed_engine(
+    dir: &std::path::Path,
+    policy_file: Option<&std::path::Path>,
+) -> Result<(cavra_policy::Engine, Option<git2::Repository>), GateError> {
+    let repo = git2::Repository::discover(dir).ok();
+    let head = repo
+        .as_ref()
+        .and_then(|r| r.head().ok())
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id());
+    let loaded = cavra_gate::load_policy(repo.as_ref(), head, policy_file)?;
+    let mode = loaded.policy.mode;
+    let engine = cavra_policy::Engine::new(loaded.policy, mode, cavra_policy::Date::today());
+    Ok((engine, repo))
+}
