@@ -31,27 +31,20 @@ const MAX_EXPANSIONS: usize = 4 * MAX_LINKED_FILES;
 
 /// Steps of an Azure Pipelines file.
 pub(crate) fn extract(path: &str, text: &[u8], files: &dyn Files) -> Extraction {
-    let mut out = Extraction::default();
-    let docs = match yaml_util::parse_docs(path, text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
+    yaml_util::extract_docs(path, text, |docs, out| {
+        let mut walker = Walker {
+            files,
+            cache: HashMap::new(),
+            stack: vec![normalize(path.trim_start_matches('/'))],
+            expansions: 0,
+            limit_reported: false,
+            out,
+        };
+        let here = Here { file: path };
+        for doc in &docs {
+            walker.node(doc, here, &mut String::new());
         }
-    };
-    let mut walker = Walker {
-        files,
-        cache: HashMap::new(),
-        stack: vec![normalize(path.trim_start_matches('/'))],
-        expansions: 0,
-        limit_reported: false,
-        out: &mut out,
-    };
-    let here = Here { file: path };
-    for doc in &docs {
-        walker.node(doc, here, &mut String::new());
-    }
-    out
+    })
 }
 
 /// The file being walked.

@@ -34,8 +34,7 @@ use cavra_shell::{Context, Dialect};
 
 /// Steps of the file.
 pub(crate) fn extract(path: &str, text: &[u8]) -> Extraction {
-    let text = String::from_utf8_lossy(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = &*crate::decode(text);
     let lines: Vec<&str> = split_lines(text);
     let mut reader = Reader {
         path,

@@ -12,41 +12,24 @@ use crate::{Extraction, Step, Via};
 
 /// Steps of a workflow.
 pub(crate) fn workflow(path: &str, text: &[u8]) -> Extraction {
-    let mut out = Extraction::default();
-    let docs = match yaml_util::parse_docs(path, text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
+    yaml_util::extract_docs(path, text, |docs, out| {
+        for doc in &docs {
+            workflow_doc(path, doc, out);
         }
-    };
-    for doc in &docs {
-        workflow_doc(path, doc, &mut out);
-    }
-    out
+    })
 }
 
 /// Steps of a composite action.
 pub(crate) fn action(path: &str, text: &[u8]) -> Extraction {
-    let mut out = Extraction::default();
-    let docs = match yaml_util::parse_docs(path, text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
+    yaml_util::extract_docs(path, text, |docs, out| {
+        for doc in &docs {
+            let Some(steps) = get(doc, "runs").and_then(|r| get(r, "steps")) else {
+                continue;
+            };
+            let mut reader = Reader { path, out };
+            reader.steps(steps, "runs.steps", None);
         }
-    };
-    for doc in &docs {
-        let Some(steps) = get(doc, "runs").and_then(|r| get(r, "steps")) else {
-            continue;
-        };
-        let mut reader = Reader {
-            path,
-            out: &mut out,
-        };
-        reader.steps(steps, "runs.steps", None);
-    }
-    out
+    })
 }
 
 fn workflow_doc(path: &str, doc: &Node, out: &mut Extraction) {

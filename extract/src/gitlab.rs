@@ -46,29 +46,22 @@ const MAX_REFERENCE_DEPTH: usize = 10;
 
 /// Steps of a GitLab CI file.
 pub(crate) fn extract(path: &str, text: &[u8], files: &dyn Files) -> Extraction {
-    let mut out = Extraction::default();
-    let docs = match yaml_util::parse_docs(path, text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
+    yaml_util::extract_docs(path, text, |docs, out| {
+        let mut loader = Loader::new(files, path, docs);
+        let order = loader.precedence();
+        out.errors.append(&mut loader.errors);
+        let config = Config {
+            sources: &loader.sources,
+            order,
+        };
+        let mut reader = Reader {
+            config: &config,
+            out,
+        };
+        for doc in &loader.sources[0].docs {
+            reader.file(doc);
         }
-    };
-    let mut loader = Loader::new(files, path, docs);
-    let order = loader.precedence();
-    out.errors.append(&mut loader.errors);
-    let config = Config {
-        sources: &loader.sources,
-        order,
-    };
-    let mut reader = Reader {
-        config: &config,
-        out: &mut out,
-    };
-    for doc in &loader.sources[0].docs {
-        reader.file(doc);
-    }
-    out
+    })
 }
 
 /// A repository path as GitLab writes it, without a leading `/` or `./`.

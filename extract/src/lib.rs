@@ -19,6 +19,8 @@ mod yaml_util;
 
 pub use detect::{Detected, FileKind, detect};
 
+use std::borrow::Cow;
+
 use cavra_shell::{Context, Dialect, Options};
 
 /// Largest file read, in bytes; larger files yield an error.
@@ -122,6 +124,12 @@ pub struct Extraction {
     pub steps: Vec<Step>,
     /// Parts that could not be read.
     pub errors: Vec<ExtractError>,
+}
+
+/// A file's text: invalid UTF-8 read as U+FFFD, a leading byte-order mark dropped.
+pub(crate) fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    String::from_utf8_lossy(bytes)
 }
 
 /// Extracts the steps of the file at `path` of kind `kind`. `files` reads other files of the same

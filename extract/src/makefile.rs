@@ -79,8 +79,7 @@ const FUNCTIONS: [&str; 40] = [
 
 /// Steps of the file.
 pub(crate) fn extract(path: &str, text: &[u8]) -> Extraction {
-    let text = String::from_utf8_lossy(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = &*crate::decode(text);
     let lines: Vec<&str> = if text.is_empty() {
         Vec::new()
     } else {

@@ -36,8 +36,7 @@ const LIFECYCLE: [&str; 10] = [
 
 /// Steps of the file.
 pub(crate) fn extract(path: &str, text: &[u8]) -> Extraction {
-    let text = String::from_utf8_lossy(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = &*crate::decode(text);
     let mut reader = Reader {
         path,
         s: text.as_bytes(),

@@ -10,8 +10,7 @@ use cavra_shell::Context;
 
 /// The file as one step at line 1, location `script`.
 pub(crate) fn extract(path: &str, text: &[u8]) -> Extraction {
-    let text = String::from_utf8_lossy(text);
-    let script = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let script = &*crate::decode(text);
     Extraction {
         steps: vec![Step {
             context: Context::Shell,

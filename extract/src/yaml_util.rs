@@ -6,7 +6,7 @@
 //! mapping's own keys win over merged ones, and among several merged mappings (`<<: [*a, *b]`)
 //! the first wins. Merged mappings may merge further mappings; depth is bounded.
 
-use crate::{ExtractError, MAX_FILE_BYTES};
+use crate::{ExtractError, Extraction, MAX_FILE_BYTES};
 use cavra_yaml::{Limits, Node, ScalarStyle, Value};
 use std::collections::HashSet;
 
@@ -23,13 +23,26 @@ fn limits() -> Limits {
 
 /// Parses every document of `text`; a failure becomes one error at the parser's line.
 pub(crate) fn parse_docs(path: &str, text: &[u8]) -> Result<Vec<Node>, ExtractError> {
-    let text = String::from_utf8_lossy(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    cavra_yaml::parse_all(text, limits()).map_err(|e| ExtractError {
+    cavra_yaml::parse_all(&crate::decode(text), limits()).map_err(|e| ExtractError {
         file: path.to_string(),
         line: e.pos.line,
         message: format!("YAML: {}", e.message),
     })
+}
+
+/// Parses every document of `text` and lets `read` fill an extraction from them; a file that does
+/// not parse yields only its parse error.
+pub(crate) fn extract_docs(
+    path: &str,
+    text: &[u8],
+    read: impl FnOnce(Vec<Node>, &mut Extraction),
+) -> Extraction {
+    let mut out = Extraction::default();
+    match parse_docs(path, text) {
+        Ok(docs) => read(docs, &mut out),
+        Err(e) => out.errors.push(e),
+    }
+    out
 }
 
 /// True for the merge key `<<` (plain, untagged or tagged `!!merge`).
