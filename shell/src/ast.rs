@@ -32,6 +32,25 @@ pub(crate) enum Connector {
     Or,
 }
 
+impl Connector {
+    /// The connector written at `pos` in `src`.
+    pub fn at(src: &[u8], pos: usize) -> Option<Connector> {
+        match src.get(pos..).unwrap_or_default() {
+            [b'&', b'&', ..] => Some(Connector::And),
+            [b'|', b'|', ..] => Some(Connector::Or),
+            _ => None,
+        }
+    }
+
+    /// As written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connector::And => "&&",
+            Connector::Or => "||",
+        }
+    }
+}
+
 /// Commands joined by `|` (or `|&`), maybe negated with `!`.
 #[derive(Debug, Default)]
 pub(crate) struct Pipeline {
@@ -130,6 +149,19 @@ pub(crate) struct Redirect {
     pub pending: Option<usize>,
 }
 
+impl Redirect {
+    /// A redirection that is not (yet) a here-doc.
+    pub fn new(fd: Vec<u8>, op: &'static str, target: Option<Word>) -> Redirect {
+        Redirect {
+            fd,
+            op,
+            target,
+            heredoc: None,
+            pending: None,
+        }
+    }
+}
+
 /// The body of a here-document.
 #[derive(Debug)]
 pub(crate) struct HereDoc {
@@ -163,6 +195,16 @@ pub(crate) enum Piece {
         script: Script,
         raw: Vec<u8>,
     },
+}
+
+impl Piece {
+    /// An expansion kept as written, with no commands inside.
+    pub fn opaque(raw: &[u8]) -> Piece {
+        Piece::Expansion {
+            raw: raw.to_vec(),
+            nested: Vec::new(),
+        }
+    }
 }
 
 /// How a command substitution was written.

@@ -8,6 +8,7 @@ use crate::ast::{
 };
 use crate::lines::Lines;
 use crate::parser::NEST_LIMIT;
+use crate::scan;
 use crate::words::WordBuilder;
 use crate::{Issue, Options};
 
@@ -54,29 +55,15 @@ impl Cmd<'_> {
     }
 
     fn issue(&mut self, pos: usize, message: impl Into<String>) {
-        let line = self.lines.line(pos);
-        self.issues.push(Issue {
-            line,
-            message: message.into(),
-        });
+        self.issues.push(self.lines.issue(pos, message));
     }
 
     fn skip_blanks(&mut self) {
-        loop {
-            match self.peek() {
-                Some(b' ' | b'\t' | b'\r') => self.pos += 1,
-                Some(b'^') if self.peek_at(1) == Some(b'\n') => self.pos += 2,
-                Some(b'^') if self.peek_at(1) == Some(b'\r') && self.peek_at(2) == Some(b'\n') => {
-                    self.pos += 3
-                }
-                _ => break,
-            }
-        }
+        self.pos = scan::skip_blanks(self.src, self.pos, b'^');
     }
 
     fn skip_line(&mut self) {
-        let rest = &self.src[self.pos.min(self.src.len())..];
-        self.pos += rest.iter().position(|c| *c == b'\n').unwrap_or(rest.len());
+        self.pos = scan::line_end(self.src, self.pos);
     }
 
     /// At the first non-blank byte of a line.
@@ -155,10 +142,8 @@ impl Cmd<'_> {
         let mut rest = Vec::new();
         loop {
             self.skip_blanks();
-            let connector = match (self.peek(), self.peek_at(1)) {
-                (Some(b'&'), Some(b'&')) => Connector::And,
-                (Some(b'|'), Some(b'|')) => Connector::Or,
-                _ => break,
+            let Some(connector) = Connector::at(self.src, self.pos) else {
+                break;
             };
             self.pos += 2;
             rest.push((connector, self.pipeline()));
@@ -350,12 +335,7 @@ impl Cmd<'_> {
     fn for_set(&mut self) -> Word {
         let start = self.pos;
         let line = self.lines.line(start);
-        let rest = &self.src[start..];
-        let end = start
-            + rest
-                .iter()
-                .position(|c| *c == b')')
-                .map_or(rest.len(), |i| i + 1);
+        let end = scan::past(self.src, start, b')');
         self.pos = end;
         let inner = self.src[start + 1..end.saturating_sub(1).max(start + 1)].to_vec();
         let trimmed: &[u8] = {
@@ -452,13 +432,7 @@ impl Cmd<'_> {
         if target.is_none() {
             self.issue(start, format!("`{op}` without a target"));
         }
-        Some(Redirect {
-            fd,
-            op,
-            target,
-            heredoc: None,
-            pending: None,
-        })
+        Some(Redirect::new(fd, op, target))
     }
 
     fn word(&mut self) -> Option<Word> {
@@ -494,10 +468,7 @@ impl Cmd<'_> {
                     let end = self.variable_end(self.pos);
                     match end {
                         Some(end) => {
-                            b.piece(Piece::Expansion {
-                                raw: self.src[self.pos..end].to_vec(),
-                                nested: Vec::new(),
-                            });
+                            b.piece(Piece::opaque(&self.src[self.pos..end]));
                             self.pos = end;
                         }
                         None => {
@@ -547,10 +518,7 @@ impl Cmd<'_> {
                 && let Some(end) = self.variable_end(i).filter(|e| *e <= to)
             {
                 b.lit(&self.src[run..i], true);
-                b.piece(Piece::Expansion {
-                    raw: self.src[i..end].to_vec(),
-                    nested: Vec::new(),
-                });
+                b.piece(Piece::opaque(&self.src[i..end]));
                 i = end;
                 run = end;
                 continue;

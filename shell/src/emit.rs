@@ -278,32 +278,25 @@ impl<'o> Emitter<'o> {
         script_for: Option<(Vec<String>, Vec<String>)>,
         nested: &Ctx,
     ) {
+        let shell = |(wrappers, feeds)| Ctx {
+            feeds,
+            wrappers,
+            depth: nested.depth,
+            nest: nested.nest,
+            dialect: Dialect::Posix,
+        };
         let (text, line, expands) = match (r.op, &r.heredoc, &r.target) {
             ("<<" | "<<-", Some(doc), _) => (doc.body.as_slice(), doc.line, !doc.quoted),
             ("<<<", _, Some(word)) if script_for.is_some() && !word.has_commands() => {
                 let value = word.value();
-                if let Some((wrappers, feeds)) = script_for {
-                    let inner = Ctx {
-                        feeds,
-                        wrappers,
-                        depth: nested.depth,
-                        nest: nested.nest,
-                        dialect: Dialect::Posix,
-                    };
+                if let Some(inner) = script_for.map(shell) {
                     self.sub_script(&value, word.line, &inner);
                 }
                 return;
             }
             _ => return,
         };
-        if let Some((wrappers, feeds)) = script_for {
-            let inner = Ctx {
-                feeds,
-                wrappers,
-                depth: nested.depth,
-                nest: nested.nest,
-                dialect: Dialect::Posix,
-            };
+        if let Some(inner) = script_for.map(shell) {
             self.sub_script(text, line, &inner);
         } else if expands && text.iter().any(|c| matches!(c, b'$' | b'`')) {
             if !self.room(nested, line) {

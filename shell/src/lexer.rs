@@ -3,6 +3,7 @@
 
 use crate::ast::{Piece, SubstKind, Word};
 use crate::parser::{NEST_LIMIT, Posix, Stop};
+use crate::scan;
 use crate::words::{WordBuilder, ansi_escape};
 
 /// Bytes that end a run of plain word text.
@@ -141,12 +142,9 @@ impl Posix<'_> {
                 }
                 Some(b'$') if self.template_here() => {
                     let at = self.pos;
-                    if let Some(end) = self.template_end(at) {
+                    if let Some(end) = self.templates.end(self.src, at) {
                         b.lit(&self.src[start..at], true);
-                        b.piece(Piece::Expansion {
-                            raw: self.src[at..end].to_vec(),
-                            nested: Vec::new(),
-                        });
+                        b.piece(Piece::opaque(&self.src[at..end]));
                         self.pos = end;
                         start = end;
                     } else {
@@ -207,34 +205,15 @@ impl Posix<'_> {
         self.opts.template_expressions && self.starts_with(b"${{")
     }
 
-    /// The offset after the `}}` closing the template expression at `start`.
-    fn template_end(&mut self, start: usize) -> Option<usize> {
-        if start >= self.no_template_close_from {
-            return None;
-        }
-        let from = start + 3;
-        let rest = self.src.get(from..)?;
-        match rest.windows(2).position(|w| w == b"}}") {
-            Some(i) => Some(from + i + 2),
-            None => {
-                self.no_template_close_from = start;
-                None
-            }
-        }
-    }
-
     /// At `$`: an expansion, substitution, `$'...'`, `$"..."` or a literal `$`.
     fn dollar(&mut self, b: &mut WordBuilder, in_dq: bool) {
         let start = self.pos;
         match self.peek_at(1) {
             Some(b'{') => {
                 if self.template_here()
-                    && let Some(end) = self.template_end(start)
+                    && let Some(end) = self.templates.end(self.src, start)
                 {
-                    b.piece(Piece::Expansion {
-                        raw: self.src[start..end].to_vec(),
-                        nested: Vec::new(),
-                    });
+                    b.piece(Piece::opaque(&self.src[start..end]));
                     self.pos = end;
                     return;
                 }
@@ -250,12 +229,9 @@ impl Posix<'_> {
                     return;
                 }
                 if self.opts.azure_macros
-                    && let Some(end) = self.macro_end(start)
+                    && let Some(end) = scan::azure_macro_end(self.src, start)
                 {
-                    b.piece(Piece::Expansion {
-                        raw: self.src[start..end].to_vec(),
-                        nested: Vec::new(),
-                    });
+                    b.piece(Piece::opaque(&self.src[start..end]));
                     self.pos = end;
                     return;
                 }
@@ -287,10 +263,7 @@ impl Posix<'_> {
                 }
                 if self.src.get(i) == Some(&b']') {
                     self.pos = i + 1;
-                    b.piece(Piece::Expansion {
-                        raw: self.src[start..self.pos].to_vec(),
-                        nested: Vec::new(),
-                    });
+                    b.piece(Piece::opaque(&self.src[start..self.pos]));
                 } else {
                     b.byte(b'$', in_dq);
                     self.pos += 1;
@@ -304,17 +277,11 @@ impl Posix<'_> {
                 {
                     self.pos += 1;
                 }
-                b.piece(Piece::Expansion {
-                    raw: self.src[start..self.pos].to_vec(),
-                    nested: Vec::new(),
-                });
+                b.piece(Piece::opaque(&self.src[start..self.pos]));
             }
             Some(c) if c.is_ascii_digit() || b"@*#?$!-".contains(&c) => {
                 self.pos += 2;
-                b.piece(Piece::Expansion {
-                    raw: self.src[start..self.pos].to_vec(),
-                    nested: Vec::new(),
-                });
+                b.piece(Piece::opaque(&self.src[start..self.pos]));
             }
             _ => {
                 b.byte(b'$', in_dq);
@@ -363,11 +330,7 @@ impl Posix<'_> {
             match c {
                 b'\\' => self.pos = (self.pos + 2).min(self.src.len()),
                 b'\'' if !in_dq => {
-                    let rest = &self.src[self.pos + 1..];
-                    self.pos += 1 + rest
-                        .iter()
-                        .position(|c| *c == b'\'')
-                        .map_or(rest.len(), |i| i + 1);
+                    self.pos = scan::past(self.src, self.pos + 1, b'\'');
                 }
                 b'"' => {
                     in_dq = !in_dq;
@@ -455,22 +418,6 @@ impl Posix<'_> {
         }
     }
 
-    /// With Azure macros on, `$(Name.With.Dots)` at `start`: the offset after it.
-    fn macro_end(&self, start: usize) -> Option<usize> {
-        let mut i = start + 2;
-        let mut dot = false;
-        while let Some(&c) = self.src.get(i) {
-            match c {
-                b'.' => dot = true,
-                b'_' | b'-' => {}
-                c if c.is_ascii_alphanumeric() => {}
-                _ => break,
-            }
-            i += 1;
-        }
-        (dot && i > start + 2 && self.src.get(i) == Some(&b')')).then_some(i + 1)
-    }
-
     /// `$(...)`, `<(...)` or `>(...)` at the current position.
     pub(crate) fn subst(&mut self, kind: SubstKind) -> Piece {
         let start = self.pos;
@@ -478,10 +425,7 @@ impl Posix<'_> {
         if self.depth >= self.opts.max_depth || self.nest >= NEST_LIMIT {
             self.too_deep_issue(start, "command substitution");
             self.pos = self.skip_parens(self.pos);
-            return Piece::Expansion {
-                raw: self.src[start..self.pos].to_vec(),
-                nested: Vec::new(),
-            };
+            return Piece::opaque(&self.src[start..self.pos]);
         }
         self.depth += 1;
         self.nest += 1;

@@ -36,6 +36,7 @@ mod normal;
 mod parser;
 mod powershell;
 mod redact;
+mod scan;
 mod unwrap;
 mod words;
 

@@ -1,5 +1,7 @@
 //! Byte offsets to line numbers.
 
+use crate::Issue;
+
 /// The line starts of one text, to turn offsets into absolute 1-based lines.
 pub(crate) struct Lines {
     newlines: Vec<usize>,
@@ -23,6 +25,14 @@ impl Lines {
         let before = self.newlines.partition_point(|&n| n < pos);
         self.base
             .saturating_add(u32::try_from(before).unwrap_or(u32::MAX))
+    }
+
+    /// An issue about the byte at `pos`.
+    pub fn issue(&self, pos: usize, message: impl Into<String>) -> Issue {
+        Issue {
+            line: self.line(pos),
+            message: message.into(),
+        }
     }
 }
 

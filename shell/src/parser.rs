@@ -9,6 +9,7 @@ use crate::ast::{
     AndOr, CaseArm, Compound, Connector, HereDoc, Node, Pipeline, Redirect, Script, Simple, Word,
 };
 use crate::lines::Lines;
+use crate::scan::{self, TemplateEnds};
 use crate::{Issue, Options};
 
 /// Most nested constructs of any kind (groups, `if`, functions...) before the rest of a construct
@@ -64,8 +65,7 @@ pub(crate) struct Posix<'a> {
     pending: Vec<PendingDoc>,
     docs: Vec<Option<HereDoc>>,
     pub(crate) issues: Vec<Issue>,
-    /// No `}}` closes a template expression at or after this offset.
-    pub(crate) no_template_close_from: usize,
+    pub(crate) templates: TemplateEnds,
 }
 
 /// Parses a POSIX shell text whose first line is `base_line`.
@@ -114,7 +114,7 @@ impl<'a> Posix<'a> {
             pending: Vec::new(),
             docs: Vec::new(),
             issues: Vec::new(),
-            no_template_close_from: usize::MAX,
+            templates: TemplateEnds::new(),
         }
     }
 
@@ -152,14 +152,11 @@ impl<'a> Posix<'a> {
     }
 
     pub(crate) fn issue(&mut self, pos: usize, message: impl Into<String>) {
-        let line = self.line_at(pos);
-        self.issues.push(Issue {
-            line,
-            message: message.into(),
-        });
+        self.issues.push(self.lines.issue(pos, message));
     }
 
-    /// Skips spaces, tabs, carriage returns and line continuations.
+    /// Skips spaces, tabs, carriage returns and line continuations (only `\` LF: unlike
+    /// PowerShell's and Cmd's, a POSIX `\` CR is an escaped CR, see [`scan::skip_blanks`]).
     pub(crate) fn skip_blanks(&mut self) {
         loop {
             match self.peek() {
@@ -172,8 +169,7 @@ impl<'a> Posix<'a> {
 
     /// Skips a `#` comment up to (not including) the newline.
     pub(crate) fn skip_comment(&mut self) {
-        let rest = &self.src[self.pos.min(self.src.len())..];
-        self.pos += rest.iter().position(|c| *c == b'\n').unwrap_or(rest.len());
+        self.pos = scan::line_end(self.src, self.pos);
     }
 
     /// Skips blanks, comments and newlines (reading here-doc bodies after each newline).
@@ -343,11 +339,7 @@ impl<'a> Posix<'a> {
         let mut rest = Vec::new();
         loop {
             self.skip_blanks();
-            let connector = if self.starts_with(b"&&") {
-                Connector::And
-            } else if self.starts_with(b"||") {
-                Connector::Or
-            } else {
+            let Some(connector) = Connector::at(self.src, self.pos) else {
                 break;
             };
             let at = self.pos;
@@ -355,11 +347,7 @@ impl<'a> Posix<'a> {
             self.skip_linebreaks();
             let next = self.parse_pipeline();
             if next.stages.is_empty() {
-                let op = if connector == Connector::And {
-                    "&&"
-                } else {
-                    "||"
-                };
+                let op = connector.as_str();
                 self.issue(at, format!("missing command after `{op}`"));
             }
             rest.push((connector, next));
@@ -917,13 +905,7 @@ impl<'a> Posix<'a> {
         self.pos = i + op.len();
         self.skip_blanks();
         let target = self.word();
-        let mut redirect = Redirect {
-            fd,
-            op,
-            target: None,
-            heredoc: None,
-            pending: None,
-        };
+        let mut redirect = Redirect::new(fd, op, None);
         match (&target, op) {
             (None, _) => self.issue(start, format!("`{op}` without a target")),
             (Some(word), "<<" | "<<-") => {

@@ -8,6 +8,7 @@ use crate::ast::{
 };
 use crate::lines::Lines;
 use crate::parser::NEST_LIMIT;
+use crate::scan::{self, TemplateEnds};
 use crate::words::WordBuilder;
 use crate::{Issue, Options};
 
@@ -38,7 +39,7 @@ pub(crate) fn parse(
         nest,
         closers: Vec::new(),
         issues: Vec::new(),
-        no_template_close_from: usize::MAX,
+        templates: TemplateEnds::new(),
     };
     let script = p.list();
     (script, p.issues)
@@ -54,8 +55,7 @@ struct Ps<'a> {
     /// The closing brackets of the open blocks: one of them ends the inner lists.
     closers: Vec<u8>,
     issues: Vec<Issue>,
-    /// No `}}` closes a template expression at or after this offset.
-    no_template_close_from: usize,
+    templates: TemplateEnds,
 }
 
 fn special(c: u8) -> bool {
@@ -95,29 +95,15 @@ impl Ps<'_> {
     }
 
     fn issue(&mut self, pos: usize, message: impl Into<String>) {
-        let line = self.lines.line(pos);
-        self.issues.push(Issue {
-            line,
-            message: message.into(),
-        });
+        self.issues.push(self.lines.issue(pos, message));
     }
 
     fn skip_blanks(&mut self) {
-        loop {
-            match self.peek() {
-                Some(b' ' | b'\t' | b'\r') => self.pos += 1,
-                Some(b'`') if self.peek_at(1) == Some(b'\n') => self.pos += 2,
-                Some(b'`') if self.peek_at(1) == Some(b'\r') && self.peek_at(2) == Some(b'\n') => {
-                    self.pos += 3
-                }
-                _ => break,
-            }
-        }
+        self.pos = scan::skip_blanks(self.src, self.pos, b'`');
     }
 
     fn skip_comment(&mut self) {
-        let rest = &self.src[self.pos.min(self.src.len())..];
-        self.pos += rest.iter().position(|c| *c == b'\n').unwrap_or(rest.len());
+        self.pos = scan::line_end(self.src, self.pos);
     }
 
     fn skip_block_comment(&mut self) {
@@ -189,11 +175,7 @@ impl Ps<'_> {
         let mut rest = Vec::new();
         loop {
             self.skip_blanks();
-            let connector = if self.starts_with(b"&&") {
-                Connector::And
-            } else if self.starts_with(b"||") {
-                Connector::Or
-            } else {
+            let Some(connector) = Connector::at(self.src, self.pos) else {
                 break;
             };
             self.pos += 2;
@@ -307,13 +289,7 @@ impl Ps<'_> {
         if target.is_none() {
             self.issue(start, format!("`{op}` without a target"));
         }
-        Some(Redirect {
-            fd,
-            op,
-            target,
-            heredoc: None,
-            pending: None,
-        })
+        Some(Redirect::new(fd, op, target))
     }
 
     fn word(&mut self) -> Option<Word> {
@@ -343,10 +319,7 @@ impl Ps<'_> {
                     Some(b'{') => {
                         let start = self.pos;
                         self.pos = self.skip_balanced(self.pos + 2);
-                        b.piece(Piece::Expansion {
-                            raw: self.src[start..self.pos].to_vec(),
-                            nested: Vec::new(),
-                        });
+                        b.piece(Piece::opaque(&self.src[start..self.pos]));
                     }
                     Some(q @ (b'"' | b'\'')) if self.here_string_start() => {
                         self.here_string(&mut b, q)
@@ -389,9 +362,7 @@ impl Ps<'_> {
     /// `@"` ... `"@` (or `@'` ... `'@`) at a line start: literal text.
     fn here_string(&mut self, b: &mut WordBuilder, q: u8) {
         let start = self.pos;
-        let rest = &self.src[self.pos..];
-        let first_nl = rest.iter().position(|c| *c == b'\n').unwrap_or(rest.len());
-        let body_start = (self.pos + first_nl + 1).min(self.src.len());
+        let body_start = (scan::line_end(self.src, self.pos) + 1).min(self.src.len());
         let mut i = body_start;
         loop {
             if i >= self.src.len() {
@@ -410,11 +381,7 @@ impl Ps<'_> {
                 self.pos = j + 2;
                 return;
             }
-            let rest = &self.src[i..];
-            i += rest
-                .iter()
-                .position(|c| *c == b'\n')
-                .map_or(rest.len(), |n| n + 1);
+            i = scan::past(self.src, i, b'\n');
         }
     }
 
@@ -504,48 +471,24 @@ impl Ps<'_> {
         match self.peek_at(1) {
             Some(b'(') => {
                 if self.opts.azure_macros
-                    && let Some(end) = self.macro_end(start)
+                    && let Some(end) = scan::azure_macro_end(self.src, start)
                 {
                     self.pos = end;
-                    b.piece(Piece::Expansion {
-                        raw: self.src[start..end].to_vec(),
-                        nested: Vec::new(),
-                    });
+                    b.piece(Piece::opaque(&self.src[start..end]));
                     return;
                 }
                 let piece = self.block(SubstKind::PsSub, 2, b')');
                 b.piece(piece);
             }
             Some(b'{') => {
-                let end = if self.opts.template_expressions
-                    && self.starts_with(b"${{")
-                    && start < self.no_template_close_from
-                {
-                    let from = start + 3;
-                    let end = self.src[from..]
-                        .windows(2)
-                        .position(|w| w == b"}}")
-                        .map(|i| from + i + 2);
-                    if end.is_none() {
-                        self.no_template_close_from = start;
-                    }
-                    end
+                let template_end = if self.opts.template_expressions && self.starts_with(b"${{") {
+                    self.templates.end(self.src, start)
                 } else {
                     None
                 };
-                let end = end.unwrap_or_else(|| {
-                    let rest = &self.src[start..];
-                    start
-                        + rest
-                            .iter()
-                            .position(|c| *c == b'}')
-                            .map_or(rest.len(), |i| i + 1)
-                });
+                let end = template_end.unwrap_or_else(|| scan::past(self.src, start, b'}'));
                 self.pos = end;
-                b.piece(Piece::Expansion {
-                    raw: self.src[start..end].to_vec(),
-                    nested: Vec::new(),
-                });
+                b.piece(Piece::opaque(&self.src[start..end]));
             }
             Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'?' | b'^') => {
                 self.pos += 2;
@@ -557,32 +500,13 @@ impl Ps<'_> {
                         self.pos += 1;
                     }
                 }
-                b.piece(Piece::Expansion {
-                    raw: self.src[start..self.pos].to_vec(),
-                    nested: Vec::new(),
-                });
+                b.piece(Piece::opaque(&self.src[start..self.pos]));
             }
             _ => {
                 b.byte(b'$', false);
                 self.pos += 1;
             }
         }
-    }
-
-    /// With Azure macros on, `$(Name.With.Dots)` at `start`: the offset after it.
-    fn macro_end(&self, start: usize) -> Option<usize> {
-        let mut i = start + 2;
-        let mut dot = false;
-        while let Some(&c) = self.src.get(i) {
-            match c {
-                b'.' => dot = true,
-                b'_' | b'-' => {}
-                c if c.is_ascii_alphanumeric() => {}
-                _ => break,
-            }
-            i += 1;
-        }
-        (dot && i > start + 2 && self.src.get(i) == Some(&b')')).then_some(i + 1)
     }
 
     /// `(...)`, `$(...)`, `@(...)` or `{...}`: a nested script.
@@ -596,10 +520,7 @@ impl Ps<'_> {
                 format!("block nested more than {limit} deep: not parsed"),
             );
             self.pos = self.skip_balanced(start + open_len);
-            return Piece::Expansion {
-                raw: self.src[start..self.pos].to_vec(),
-                nested: Vec::new(),
-            };
+            return Piece::opaque(&self.src[start..self.pos]);
         }
         self.pos += open_len;
         self.nest += 1;
