@@ -156,3 +156,17 @@ pub fn extract(kind: FileKind, path: &str, text: &[u8], files: &dyn Files) -> Ex
         FileKind::ShellScript => shell_script::extract(path, text),
     }
 }
+
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+mod test_util {
+    use crate::Extraction;
+
+    /// (line, message) of each error.
+    pub(crate) fn errors(e: &Extraction) -> Vec<(u32, &str)> {
+        e.errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect()
+    }
+}

@@ -739,6 +739,7 @@ fn literal(text: &str, quote: Quote, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::errors;
 
     fn run(text: &str) -> Extraction {
         extract("Makefile", text.as_bytes())
@@ -749,13 +750,6 @@ mod tests {
         e.steps
             .iter()
             .map(|s| (s.line, s.location.as_str(), s.script.as_str()))
-            .collect()
-    }
-
-    fn errors(e: &Extraction) -> Vec<(u32, &str)> {
-        e.errors
-            .iter()
-            .map(|e| (e.line, e.message.as_str()))
             .collect()
     }
 

@@ -315,6 +315,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::errors;
 
     fn run(text: &str) -> Extraction {
         extract("package.json", text.as_bytes())
@@ -399,13 +400,8 @@ mod tests {
                 (6, "scripts.c", false, "again")
             ]
         );
-        let errors: Vec<(u32, &str)> = e
-            .errors
-            .iter()
-            .map(|e| (e.line, e.message.as_str()))
-            .collect();
         assert_eq!(
-            errors,
+            errors(&e),
             vec![
                 (3, "`scripts.a` is not a string"),
                 (4, "`scripts.b` is not a string"),
