@@ -5,9 +5,8 @@
 use cavra_extract::{Extraction, FileKind, NoFiles, Step, Via, extract};
 use cavra_shell::Context;
 
-fn run(kind: FileKind, path: &str, text: &str) -> Extraction {
-    extract(kind, path, text.as_bytes(), &NoFiles)
-}
+mod common;
+use common::{no_errors, run};
 
 /// (line, location, shell, script) of each step.
 fn summary(e: &Extraction) -> Vec<(u32, &str, Option<&str>, &str)> {
@@ -82,7 +81,7 @@ ENTRYPOINT /app --serve
 #[test]
 fn dockerfile() {
     let e = run(FileKind::Dockerfile, "build/Dockerfile", DOCKERFILE);
-    assert!(e.errors.is_empty(), "{:?}", e.errors);
+    no_errors(&e);
     assert_eq!(
         summary(&e),
         vec![
@@ -281,7 +280,7 @@ clean:
 #[test]
 fn makefile() {
     let e = run(FileKind::Makefile, "Makefile", MAKEFILE);
-    assert!(e.errors.is_empty(), "{:?}", e.errors);
+    no_errors(&e);
     let got: Vec<(u32, &str, &str)> = e
         .steps
         .iter()
@@ -340,7 +339,7 @@ fn shell_scripts() {
     ];
     for (text, shell) in cases {
         let e = run(FileKind::ShellScript, "scripts/ci.sh", text);
-        assert!(e.errors.is_empty());
+        no_errors(&e);
         assert_eq!(summary(&e), vec![(1, "script", shell, text)]);
         assert_eq!(e.steps[0].context, Context::Shell);
     }

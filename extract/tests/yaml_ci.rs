@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cavra_extract::{Extraction, FileKind, Files, NoFiles, Step, Via, detect, extract};
+use cavra_shell::Context;
+
+mod common;
+use common::{no_errors, run};
 
 /// Other files of a revision, in memory.
 #[derive(Default)]
@@ -16,6 +20,11 @@ impl MapFiles {
     fn with(mut self, path: &str, text: &str) -> Self {
         self.0.insert(path.to_string(), text.as_bytes().to_vec());
         self
+    }
+
+    /// Extracts `text` as a file of kind `kind` at `path`, reading other files from `self`.
+    fn extract(&self, kind: FileKind, path: &str, text: &str) -> Extraction {
+        extract(kind, path, text.as_bytes(), self)
     }
 }
 
@@ -44,8 +53,13 @@ fn rows(ex: &Extraction) -> Vec<Row<'_>> {
         .collect()
 }
 
-fn no_errors(ex: &Extraction) {
-    assert!(ex.errors.is_empty(), "unexpected errors: {:?}", ex.errors);
+/// Asserts that every step was found in a file of kind `context`.
+fn assert_context(ex: &Extraction, context: Context) {
+    assert!(
+        ex.steps.iter().all(|s| s.context == context),
+        "{:?}",
+        ex.steps
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,11 +100,10 @@ jobs:
 
 #[test]
 fn github_workflow_steps() {
-    let ex = extract(
+    let ex = run(
         FileKind::GithubWorkflow,
         ".github/workflows/ci.yml",
-        WORKFLOW.as_bytes(),
-        &NoFiles,
+        WORKFLOW,
     );
     no_errors(&ex);
     let f = ".github/workflows/ci.yml";
@@ -131,17 +144,13 @@ fn github_workflow_steps() {
             ),
         ]
     );
-    assert!(
-        ex.steps
-            .iter()
-            .all(|s| s.context == cavra_shell::Context::GithubActions)
-    );
+    assert_context(&ex, Context::GithubActions);
 }
 
 #[test]
 fn github_parallel_steps_and_merge_keys() {
     let text = "on: push\njobs:\n  a:\n    steps:\n      - parallel:\n          - run: one\n          - run: two\n      - &s\n        run: three\n        shell: sh\n  b:\n    steps:\n      - <<: *s\n        name: again\n";
-    let ex = extract(FileKind::GithubWorkflow, "w.yml", text.as_bytes(), &NoFiles);
+    let ex = run(FileKind::GithubWorkflow, "w.yml", text);
     no_errors(&ex);
     assert_eq!(
         rows(&ex),
@@ -185,12 +194,7 @@ fn github_parallel_steps_and_merge_keys() {
 #[test]
 fn github_composite_action() {
     let text = "name: setup\nruns:\n  using: composite\n  steps:\n    - uses: actions/cache@v4\n    - name: Setup\n      shell: bash\n      run: |\n        ./install.sh\n";
-    let ex = extract(
-        FileKind::GithubAction,
-        "tools/action.yml",
-        text.as_bytes(),
-        &NoFiles,
-    );
+    let ex = run(FileKind::GithubAction, "tools/action.yml", text);
     no_errors(&ex);
     assert_eq!(
         rows(&ex),
@@ -254,7 +258,7 @@ fn odd_shapes_never_panic() {
         }
         let _ = detect("x.yml", text.as_bytes());
     }
-    let ex = extract(FileKind::GitlabCi, "x.yml", texts[5].as_bytes(), &NoFiles);
+    let ex = run(FileKind::GitlabCi, "x.yml", texts[5]);
     let scripts: Vec<&str> = ex.steps.iter().map(|s| s.script.as_str()).collect();
     assert_eq!(scripts, ["42", "a", "b"]);
     assert_eq!(ex.errors.len(), 2, "{:?}", ex.errors);
@@ -307,12 +311,7 @@ fn gitlab_jobs_anchors_merge_keys_and_references_across_includes() {
     );
     let common = ".common:\n  script:\n    - ./common.sh\n    - - nested one\n      - nested two\n";
     let files = MapFiles::default().with("ci/common.yml", common);
-    let ex = extract(
-        FileKind::GitlabCi,
-        ".gitlab-ci.yml",
-        root.as_bytes(),
-        &files,
-    );
+    let ex = files.extract(FileKind::GitlabCi, ".gitlab-ci.yml", &root);
     no_errors(&ex);
     let g = ".gitlab-ci.yml";
     let c = "ci/common.yml";
@@ -390,21 +389,12 @@ fn gitlab_jobs_anchors_merge_keys_and_references_across_includes() {
             (g, 34, "pages.script[0]", None, "mkdocs build", Via::Direct),
         ]
     );
-    assert!(
-        ex.steps
-            .iter()
-            .all(|s| s.context == cavra_shell::Context::GitlabCi)
-    );
+    assert_context(&ex, Context::GitlabCi);
 }
 
 #[test]
 fn gitlab_unknown_alias_is_a_yaml_error() {
-    let ex = extract(
-        FileKind::GitlabCi,
-        ".gitlab-ci.yml",
-        GITLAB_ROOT.as_bytes(),
-        &NoFiles,
-    );
+    let ex = run(FileKind::GitlabCi, ".gitlab-ci.yml", GITLAB_ROOT);
     assert!(ex.steps.is_empty());
     assert_eq!(ex.errors.len(), 1);
     assert_eq!(ex.errors[0].line, 34, "{:?}", ex.errors);
@@ -422,12 +412,7 @@ fn gitlab_included_file_resolves_references_through_the_root() {
         .with(".gitlab-ci.yml", root)
         .with("ci/setup.yml", setup)
         .with("ci/deploy.yml", "stale content");
-    let ex = extract(
-        FileKind::GitlabCi,
-        "ci/deploy.yml",
-        deploy.as_bytes(),
-        &files,
-    );
+    let ex = files.extract(FileKind::GitlabCi, "ci/deploy.yml", deploy);
     no_errors(&ex);
     let s = "ci/setup.yml";
     assert_eq!(
@@ -466,12 +451,7 @@ fn gitlab_main_file_overrides_included_jobs_for_references() {
     let root = "include: [a.yml]\n.t:\n  script: [from root]\njob:\n  script: [!reference [.t, script], !reference [.t, before_script]]\n";
     let a = ".t:\n  script: [from a]\n  before_script: [a before]\n";
     let files = MapFiles::default().with("a.yml", a);
-    let ex = extract(
-        FileKind::GitlabCi,
-        ".gitlab-ci.yml",
-        root.as_bytes(),
-        &files,
-    );
+    let ex = files.extract(FileKind::GitlabCi, ".gitlab-ci.yml", root);
     no_errors(&ex);
     let got: Vec<(&str, &str)> = ex
         .steps
@@ -488,12 +468,7 @@ fn gitlab_main_file_overrides_included_jobs_for_references() {
 #[test]
 fn gitlab_nested_references_and_cycles_are_bounded() {
     let text = ".a:\n  script:\n    - echo a\n    - !reference [.b, script]\n.b:\n  script:\n    - echo b\n    - !reference [.a, script]\njob:\n  script:\n    - !reference [.a, script]\n    - !reference [.missing, script]\n";
-    let ex = extract(
-        FileKind::GitlabCi,
-        "x.gitlab-ci.yml",
-        text.as_bytes(),
-        &NoFiles,
-    );
+    let ex = run(FileKind::GitlabCi, "x.gitlab-ci.yml", text);
     let job: Vec<(&str, u32, &Via)> = ex
         .steps
         .iter()
@@ -525,12 +500,7 @@ fn gitlab_include_cycles_missing_files_and_wildcards() {
     let a = "include: {local: b.yml}\n";
     let b = "include: /.gitlab-ci.yml\n.b:\n  script: echo b\n";
     let files = MapFiles::default().with("a.yml", a).with("b.yml", b);
-    let ex = extract(
-        FileKind::GitlabCi,
-        ".gitlab-ci.yml",
-        root.as_bytes(),
-        &files,
-    );
+    let ex = files.extract(FileKind::GitlabCi, ".gitlab-ci.yml", root);
     assert_eq!(
         rows(&ex),
         vec![(
@@ -564,11 +534,10 @@ fn gitlab_include_limit_holds() {
     for i in 0..200 {
         files = files.with(&format!("f{i}.yml"), &format!("include: f{}.yml\n", i + 1));
     }
-    let ex = extract(
+    let ex = files.extract(
         FileKind::GitlabCi,
         ".gitlab-ci.yml",
-        b"include: f0.yml\nj:\n  script: x\n",
-        &files,
+        "include: f0.yml\nj:\n  script: x\n",
     );
     assert_eq!(ex.steps.len(), 1);
     assert_eq!(ex.errors.len(), 1, "{:?}", ex.errors);
@@ -582,12 +551,7 @@ fn gitlab_include_limit_holds() {
 #[test]
 fn gitlab_spec_header_and_global_scripts() {
     let text = "spec:\n  inputs:\n    env: {default: dev}\n---\nbefore_script:\n  - echo global\nbuild:\n  script: echo $[[ inputs.env ]]\n";
-    let ex = extract(
-        FileKind::GitlabCi,
-        "templates/t.yml",
-        text.as_bytes(),
-        &NoFiles,
-    );
+    let ex = run(FileKind::GitlabCi, "templates/t.yml", text);
     no_errors(&ex);
     let got: Vec<(&str, &str)> = ex
         .steps
@@ -664,12 +628,7 @@ stages:
 
 #[test]
 fn azure_steps_at_any_depth_and_tasks() {
-    let ex = extract(
-        FileKind::AzurePipelines,
-        "azure-pipelines.yml",
-        AZURE.as_bytes(),
-        &NoFiles,
-    );
+    let ex = run(FileKind::AzurePipelines, "azure-pipelines.yml", AZURE);
     no_errors(&ex);
     let f = "azure-pipelines.yml";
     let j = "stages[0].jobs[0].steps";
@@ -729,7 +688,7 @@ fn azure_steps_at_any_depth_and_tasks() {
         .iter()
         .map(|s| {
             assert_eq!(s.file, f);
-            assert_eq!(s.context, cavra_shell::Context::AzurePipelines);
+            assert_eq!(s.context, Context::AzurePipelines);
             (
                 s.line,
                 s.location.clone(),
@@ -752,12 +711,7 @@ fn azure_templates_through_files() {
         .with("pipelines/main.yml", main)
         .with("pipelines/jobs/build.yml", build)
         .with("pipelines/steps/common.yml", common);
-    let ex = extract(
-        FileKind::AzurePipelines,
-        "azure-pipelines.yml",
-        root.as_bytes(),
-        &files,
-    );
+    let ex = files.extract(FileKind::AzurePipelines, "azure-pipelines.yml", root);
     let got: Vec<(&str, u32, &str, &str)> = ex
         .steps
         .iter()
@@ -807,12 +761,7 @@ fn azure_templates_through_files() {
         "{errors:?}"
     );
     // The template itself, extracted as a changed file: just its own steps.
-    let own = extract(
-        FileKind::AzurePipelines,
-        "pipelines/jobs/build.yml",
-        build.as_bytes(),
-        &NoFiles,
-    );
+    let own = run(FileKind::AzurePipelines, "pipelines/jobs/build.yml", build);
     assert_eq!(own.steps.len(), 1);
     assert_eq!(own.errors.len(), 1, "the template it uses is not there");
 }
@@ -829,11 +778,10 @@ fn azure_template_fan_out_is_bounded() {
         );
     }
     let start = Instant::now();
-    let ex = extract(
+    let ex = files.extract(
         FileKind::AzurePipelines,
         "azure-pipelines.yml",
-        b"steps:\n- template: t0.yml\n",
-        &files,
+        "steps:\n- template: t0.yml\n",
     );
     assert!(start.elapsed().as_secs() < 5);
     assert!(!ex.steps.is_empty());
@@ -1306,7 +1254,7 @@ fn corpora_agree_with_the_reference_script_run_live() {
 #[test]
 fn computed_shells_parse_as_posix() {
     let text = "on: push\njobs:\n  a:\n    steps:\n      - run: curl x | sh\n        shell: ${{ matrix.shell }}\n      - run: print(1)\n        shell: python {0}\n";
-    let ex = extract(FileKind::GithubWorkflow, "w.yml", text.as_bytes(), &NoFiles);
+    let ex = run(FileKind::GithubWorkflow, "w.yml", text);
     let dialects: Vec<_> = ex.steps.iter().map(|s| s.parse_options().dialect).collect();
     assert_eq!(
         dialects,
@@ -1317,7 +1265,7 @@ fn computed_shells_parse_as_posix() {
 #[test]
 fn azure_computed_task_mode_is_read() {
     let text = "steps:\n- task: Bash@3\n  inputs:\n    targetType: ${{ parameters.kind }}\n    script: curl x | sh\n- task: AzureCLI@2\n  inputs:\n    scriptType: bash\n    scriptLocation: scriptPath\n    scriptPath: a.sh\n    inlineScript: not run\n";
-    let ex = extract(FileKind::AzurePipelines, "a.yml", text.as_bytes(), &NoFiles);
+    let ex = run(FileKind::AzurePipelines, "a.yml", text);
     let scripts: Vec<&str> = ex.steps.iter().map(|s| s.script.as_str()).collect();
     assert_eq!(scripts, ["curl x | sh"]);
 }
