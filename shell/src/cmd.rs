@@ -126,6 +126,7 @@ impl Cmd<'_> {
                 self.pos += 1;
             }
             if !(item.first.stages.is_empty() && item.rest.is_empty()) {
+                // Unlike PowerShell's and POSIX's, cmd's `&` only separates commands.
                 item.background = false;
                 items.push(item);
             }
@@ -442,14 +443,7 @@ impl Cmd<'_> {
             match c {
                 b' ' | b'\t' | b'\r' | b'\n' | b'&' | b'|' | b'<' | b'>' => break,
                 b')' if self.paren > 0 => break,
-                b'^' => match self.peek_at(1) {
-                    Some(b'\n') => self.pos += 2,
-                    Some(n) => {
-                        b.byte(n, true);
-                        self.pos += 2;
-                    }
-                    None => self.pos += 1,
-                },
+                b'^' => self.pos = b.escaped(self.src, self.pos),
                 b'"' => {
                     self.pos += 1;
                     b.lit(&[], true);

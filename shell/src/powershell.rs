@@ -302,14 +302,7 @@ impl Ps<'_> {
                 }
                 b'\'' => self.single_quoted(&mut b),
                 b'"' => self.double_quoted(&mut b),
-                b'`' => match self.peek_at(1) {
-                    Some(b'\n') => self.pos += 2,
-                    Some(n) => {
-                        b.byte(n, true);
-                        self.pos += 2;
-                    }
-                    None => self.pos += 1,
-                },
+                b'`' => self.pos = b.escaped(self.src, self.pos),
                 b'$' => self.dollar(&mut b),
                 b'@' => match self.peek_at(1) {
                     Some(b'(') => {

@@ -46,6 +46,20 @@ impl WordBuilder {
         self.lit(&[b], quoted);
     }
 
+    /// At the escape character at `pos` (PowerShell's backtick, Cmd's caret), outside quotes:
+    /// appends the next byte as quoted text (nothing before a newline: a line continuation, or
+    /// at the end) and returns the offset after them.
+    pub fn escaped(&mut self, src: &[u8], pos: usize) -> usize {
+        match src.get(pos + 1) {
+            Some(b'\n') => pos + 2,
+            Some(&n) => {
+                self.byte(n, true);
+                pos + 2
+            }
+            None => pos + 1,
+        }
+    }
+
     /// Appends an expansion or substitution.
     pub fn piece(&mut self, piece: Piece) {
         self.started = true;
