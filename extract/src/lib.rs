@@ -94,15 +94,7 @@ impl Step {
             Some(shell) => Dialect::for_shell(shell),
             None => Dialect::Posix,
         };
-        Options {
-            dialect,
-            template_expressions: matches!(
-                self.context,
-                Context::GithubActions | Context::AzurePipelines
-            ),
-            azure_macros: self.context == Context::AzurePipelines,
-            ..Options::default()
-        }
+        Options::for_context(self.context, dialect)
     }
 }
 

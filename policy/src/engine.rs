@@ -375,14 +375,7 @@ impl Engine {
     /// Every finding for the commands of one command line (an agent's, or a policy test case's),
     /// with `path` as the subjects' path and `context` as where the line comes from.
     pub fn evaluate_command_line(&self, path: &Path, line: &str, context: Context) -> Vec<Finding> {
-        let options = cavra_shell::Options {
-            template_expressions: matches!(
-                context,
-                Context::GithubActions | Context::AzurePipelines
-            ),
-            azure_macros: context == Context::AzurePipelines,
-            ..cavra_shell::Options::default()
-        };
+        let options = cavra_shell::Options::for_context(context, cavra_shell::Dialect::Posix);
         let parsed = cavra_shell::parse(line, &options);
         let mut findings = Vec::new();
         for command in &parsed.commands {

@@ -86,6 +86,22 @@ pub struct Options {
     pub max_commands: usize,
 }
 
+impl Options {
+    /// How to parse a script in `dialect` written where `context` says: GitHub and Azure
+    /// scripts hold `${{ }}` template expressions, Azure scripts also `$(macro)`s.
+    pub fn for_context(context: Context, dialect: Dialect) -> Options {
+        Options {
+            dialect,
+            template_expressions: matches!(
+                context,
+                Context::GithubActions | Context::AzurePipelines
+            ),
+            azure_macros: context == Context::AzurePipelines,
+            ..Options::default()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
