@@ -207,10 +207,7 @@ fn read_case(r: &mut Reader<'_>, node: &Node) -> Option<Case> {
     )?;
     let command_line = f.get("command").and_then(|v| r.string(v, "command"));
     let context = match f.get("context") {
-        Some(v) => {
-            let names: Vec<&str> = Context::ALL.iter().map(|c| c.as_str()).collect();
-            r.keyword(v, "context", Context::parse, &names)?
-        }
+        Some(v) => r.keyword(v, "context", Context::parse, &Context::NAMES)?,
         None => Context::Shell,
     };
     let command = command_line.map(|line| (line, context));

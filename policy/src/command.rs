@@ -2,18 +2,22 @@
 
 use crate::model::{CommandMatch, Context};
 use cavra_shell::Command;
-use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use regex::Regex;
 
-/// Compiles one word glob: `*` matches any run of characters, `/` included.
-pub(crate) fn compile_word_glob(glob: &str, case_insensitive: bool) -> Result<GlobMatcher, String> {
+/// Builds one word glob: `*` matches any run of characters, `/` included.
+fn word_glob(glob: &str, case_insensitive: bool) -> Result<Glob, String> {
     GlobBuilder::new(glob)
         .literal_separator(false)
         .backslash_escape(true)
         .case_insensitive(case_insensitive)
         .build()
-        .map(|g| g.compile_matcher())
         .map_err(|e| e.kind().to_string())
+}
+
+/// Compiles one word glob (see [`word_glob`]).
+pub(crate) fn compile_word_glob(glob: &str, case_insensitive: bool) -> Result<GlobMatcher, String> {
+    word_glob(glob, case_insensitive).map(|g| g.compile_matcher())
 }
 
 fn word_set(globs: &[String], case_insensitive: bool) -> Option<GlobSet> {
@@ -22,13 +26,7 @@ fn word_set(globs: &[String], case_insensitive: bool) -> Option<GlobSet> {
     }
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        let glob = GlobBuilder::new(g)
-            .literal_separator(false)
-            .backslash_escape(true)
-            .case_insensitive(case_insensitive)
-            .build()
-            .expect("command globs validated when decoded");
-        b.add(glob);
+        b.add(word_glob(g, case_insensitive).expect("command globs validated when decoded"));
     }
     Some(b.build().expect("command globs validated when decoded"))
 }

@@ -552,8 +552,8 @@ impl<'a> Reader<'a> {
                 "piped_to" => m.piped_to = self.word_globs(v, "a program name", true),
                 "piped" => m.piped = self.bool(v, "piped"),
                 "contexts" => {
-                    let names: Vec<&str> = Context::ALL.iter().map(|c| c.as_str()).collect();
-                    m.contexts = self.keywords(v, "a context", "context", Context::parse, &names)
+                    m.contexts =
+                        self.keywords(v, "a context", "context", Context::parse, &Context::NAMES)
                 }
                 "regex" => {
                     if let Some(re) = self.string(v, "command.regex") {

@@ -34,18 +34,21 @@ impl Context {
         Context::Agent,
     ];
 
+    /// Every context's name, in the order of [`Context::ALL`].
+    pub const NAMES: [&'static str; 8] = [
+        "github-actions",
+        "gitlab-ci",
+        "azure-pipelines",
+        "dockerfile",
+        "package-scripts",
+        "makefile",
+        "shell",
+        "agent",
+    ];
+
     /// The name used in policies and outputs.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Context::GithubActions => "github-actions",
-            Context::GitlabCi => "gitlab-ci",
-            Context::AzurePipelines => "azure-pipelines",
-            Context::Dockerfile => "dockerfile",
-            Context::PackageScripts => "package-scripts",
-            Context::Makefile => "makefile",
-            Context::Shell => "shell",
-            Context::Agent => "agent",
-        }
+        Self::NAMES[self as usize]
     }
 
     /// The context named `name`, if any.
