@@ -86,8 +86,8 @@ fn occurrences(steps: &[Step]) -> Vec<Occurrence<'_>> {
     out
 }
 
-fn is_text_file(side: Option<&cavra_diff::Side>) -> bool {
-    side.is_some_and(|s| matches!(s.kind, EntryKind::File | EntryKind::Executable))
+fn is_text_file(side: &cavra_diff::Side) -> bool {
+    matches!(side.kind, EntryKind::File | EntryKind::Executable)
 }
 
 /// Every finding for the commands `change` adds. `head_files` and `base_files` read the other
@@ -99,7 +99,7 @@ pub(crate) fn judge_commands(
     head_files: &dyn Files,
     base_files: &dyn Files,
 ) -> Vec<Finding> {
-    if content.binary || content.too_large || !is_text_file(change.new.as_ref()) {
+    if content.binary || content.too_large || !change.new.as_ref().is_some_and(is_text_file) {
         return Vec::new();
     }
     let path = change.path().display();
@@ -107,11 +107,7 @@ pub(crate) fn judge_commands(
         return Vec::new();
     };
     let head = cavra_extract::extract(detected.kind, &path, &content.new_text, head_files);
-    let base_steps = match change
-        .old
-        .as_ref()
-        .filter(|_| is_text_file(change.old.as_ref()))
-    {
+    let base_steps = match change.old.as_ref().filter(|old| is_text_file(old)) {
         Some(old) => {
             let old_path = old.path.display();
             cavra_extract::extract(detected.kind, &old_path, &content.old_text, base_files).steps
