@@ -1,0 +1,2 @@
+//! Signed gate verdicts: signing keys, in-toto Statements with the verdict predicate, and
+//! Sigstore bundles signed with a key.
