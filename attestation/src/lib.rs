@@ -1,2 +1,5 @@
 //! Signed gate verdicts: signing keys, in-toto Statements with the verdict predicate, and
 //! Sigstore bundles signed with a key.
+
+pub mod statement;
+pub mod verdict;
