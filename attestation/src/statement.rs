@@ -165,7 +165,7 @@ mod tests {
                 statement(("sha256", &"a".repeat(64))).replace("Statement/v1", "Statement/v0.1"),
                 "`_type`",
             ),
-            ("[]".to_string(), "invalid type"),
+            ("[]".to_string(), "expected struct Statement"),
         ];
         for (json, why) in cases {
             let err = Statement::from_json(json.as_bytes()).unwrap_err();
