@@ -67,6 +67,24 @@ impl PublicKey {
         }
     }
 
+    /// Reads a trusted-root key (`publicKey.rawBytes` with its `keyDetails`): DER
+    /// `SubjectPublicKeyInfo`, or a PKCS#1 `RSAPublicKey` when the details say `PKCS1_RSA_*`.
+    pub fn from_trust_root_der(der: &[u8], key_details: i32) -> Result<PublicKey> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        use sigstore_protobuf_specs::dev::sigstore::common::v1::PublicKeyDetails;
+        #[allow(deprecated)] // still valid in trusted roots, e.g. the staging CT log
+        let pkcs1 = [
+            PublicKeyDetails::Pkcs1RsaPkcs1v5 as i32,
+            PublicKeyDetails::Pkcs1RsaPss as i32,
+        ];
+        if !pkcs1.contains(&key_details) {
+            return PublicKey::from_spki_der(der);
+        }
+        rsa::PublicKey::from_pkcs1_der(der)
+            .map(|k| PublicKey::Rsa(Box::new(k)))
+            .map_err(|e| Error::Key(format!("bad PKCS#1 RSA key: {e}")))
+    }
+
     /// Reads a PEM `PUBLIC KEY` block.
     pub fn from_pem(pem: &str) -> Result<PublicKey> {
         let (label, der) = der::pem::decode_vec(pem.trim().as_bytes())

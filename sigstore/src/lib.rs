@@ -2,9 +2,13 @@
 //! transparency-log entries and RFC 3161 timestamps.
 
 pub mod bundle;
+pub mod cert;
+mod content;
 pub mod dsse;
 pub mod error;
 pub mod key;
+mod sct;
+mod sig;
 pub mod time;
 mod timestamp;
 mod tlog;

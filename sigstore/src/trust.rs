@@ -114,7 +114,7 @@ fn logs(list: &[proto::TransparencyLogInstance], field: &str) -> Result<Vec<LogK
                 .raw_bytes
                 .as_deref()
                 .ok_or_else(|| Error::TrustRoot(format!("{} has no publicKey.rawBytes", at())))?;
-            let key = PublicKey::from_spki_der(raw)
+            let key = PublicKey::from_trust_root_der(raw, pk.key_details)
                 .map_err(|e| Error::TrustRoot(format!("{}: {e}", at())))?;
             let validity = validity(pk.valid_for.as_ref(), &at())?;
             let log_id = log

@@ -1,10 +1,17 @@
-//! Offline bundle verification: the public entry point. (Stub: the API is fixed, the body is
-//! being written.)
+//! Offline bundle verification, following the Sigstore client spec ("Verification using a
+//! Bundle"): parse, check the signer against what the caller expects, the signature over the
+//! content, the log entries and timestamps, then (for certificates) the chain, the times, the
+//! embedded SCTs and the identity.
 
+use crate::bundle::{self, Version};
+use crate::cert::{self, Cert, FulcioIdentity};
+use crate::content;
 use crate::error::{Error, Result};
 use crate::key::PublicKey;
 use crate::time::Time;
 use crate::trust::TrustRoot;
+use crate::{sct, timestamp, tlog};
+use sigstore_protobuf_specs::dev::sigstore::bundle::v1::verification_material::Content as Material;
 
 /// What the artifact is: its bytes, or only its SHA-256 digest.
 #[derive(Debug, Clone, Copy)]
@@ -75,12 +82,226 @@ pub struct Verified {
 
 /// Verifies `bundle_json` offline against `root`. With `artifact` = `None`, a DSSE bundle's
 /// subjects are not checked (message signatures always need the artifact).
+///
+/// A certificate-signed bundle needs at least one transparency-log entry and at least one
+/// verified time (a signed entry timestamp's integrated time or an RFC 3161 timestamp); every
+/// verified time must fall within the certificate's validity and that of a trusted CA. A
+/// key-signed bundle's log entries and timestamps are checked when present, none is required.
 pub fn verify(
     bundle_json: &[u8],
     artifact: Option<Artifact<'_>>,
     expect: &Expect,
     root: &TrustRoot,
 ) -> Result<Verified> {
-    let _ = (bundle_json, artifact, expect, root);
-    Err(Error::Bundle("verification is not implemented yet".into()))
+    let parsed = bundle::parse(bundle_json)?;
+    let b = &parsed.bundle;
+    let (vm, content) = match (b.verification_material.as_ref(), b.content.as_ref()) {
+        (Some(vm), Some(content)) => (vm, content),
+        _ => {
+            return Err(Error::Bundle(
+                "missing verificationMaterial or content".into(),
+            ));
+        }
+    };
+    let material = vm
+        .content
+        .as_ref()
+        .ok_or_else(|| Error::Bundle("missing verificationMaterial content".into()))?;
+    let signer = Signer::new(material, parsed.version, expect)?;
+
+    let verified_content = content::verify(content, signer.key(), artifact)?;
+
+    let entry_signer = match &signer {
+        Signer::Key(key) => tlog::EntrySigner::Key(key),
+        Signer::Certificate { leaf, .. } => tlog::EntrySigner::Certificate(&leaf.der),
+    };
+    let expected = tlog::Expected {
+        content,
+        signer: entry_signer,
+    };
+    let mut timestamps = Vec::new();
+    for (i, entry) in vm.tlog_entries.iter().enumerate() {
+        let time = tlog::verify_entry(entry, &expected, root).map_err(|e| match e {
+            Error::Tlog(why) => {
+                Error::Tlog(format!("entry {i} (log index {}): {why}", entry.log_index))
+            }
+            other => other,
+        })?;
+        if let Some(t) = time {
+            timestamps.push(("rekor integrated time".to_string(), t));
+        }
+    }
+    let signed = content::signature_bytes(content);
+    let tokens = vm
+        .timestamp_verification_data
+        .iter()
+        .flat_map(|t| &t.rfc3161_timestamps);
+    for (i, token) in tokens.enumerate() {
+        let t =
+            timestamp::verify_rfc3161(&token.signed_timestamp, signed, root).map_err(
+                |e| match e {
+                    Error::Timestamp(why) => {
+                        Error::Timestamp(format!("rfc3161Timestamps[{i}]: {why}"))
+                    }
+                    other => other,
+                },
+            )?;
+        timestamps.push(("rfc3161 timestamp".to_string(), t));
+    }
+
+    let signer = match signer {
+        Signer::Key(key) => VerifiedSigner::Key {
+            key_id: key.key_id(),
+        },
+        Signer::Certificate {
+            leaf,
+            identity,
+            issuer,
+            ..
+        } => {
+            if vm.tlog_entries.is_empty() {
+                return Err(Error::Tlog(
+                    "a certificate-signed bundle needs a transparency log entry, it has none"
+                        .into(),
+                ));
+            }
+            check_certificate_times(&leaf, &timestamps, root)?;
+            VerifiedSigner::Certificate { identity, issuer }
+        }
+    };
+    Ok(Verified {
+        media_type: b.media_type.clone(),
+        content: verified_content,
+        signer,
+        timestamps,
+    })
+}
+
+/// Who signed, as the bundle says and the caller accepted (before the times are checked).
+enum Signer {
+    Key(PublicKey),
+    Certificate {
+        leaf: Box<Cert>,
+        key: PublicKey,
+        identity: String,
+        issuer: String,
+    },
+}
+
+impl Signer {
+    /// Matches the bundle's verification material with what the caller expects: the same kind
+    /// (key or certificate), a well-formed code-signing leaf, and the expected identity.
+    fn new(material: &Material, version: Version, expect: &Expect) -> Result<Signer> {
+        let leaf_der = match material {
+            Material::PublicKey(hint) => {
+                return match expect {
+                    Expect::Key(key) => Ok(Signer::Key(key.clone())),
+                    Expect::Identity { .. } => Err(Error::Policy(format!(
+                        "the bundle is signed with a public key (hint `{}`), but a certificate \
+                         identity was expected; verify it with the key",
+                        hint.hint
+                    ))),
+                };
+            }
+            Material::Certificate(cert) => cert.raw_bytes.as_slice(),
+            Material::X509CertificateChain(chain) => {
+                let (leaf, rest) = chain.certificates.split_first().ok_or_else(|| {
+                    Error::Bundle("verificationMaterial.x509CertificateChain is empty".into())
+                })?;
+                for (i, c) in rest.iter().enumerate() {
+                    let what = format!("x509CertificateChain[{}]", i + 1);
+                    if Cert::parse(&c.raw_bytes, &what)?.is_self_issued() {
+                        return Err(Error::Certificate(format!(
+                            "{what} is a root (self-issued) certificate; roots must come only \
+                             from the trusted root"
+                        )));
+                    }
+                }
+                leaf.raw_bytes.as_slice()
+            }
+        };
+        let (want_identity, want_issuer) = match expect {
+            Expect::Identity { identity, issuer } => (identity, issuer),
+            Expect::Key(key) => {
+                return Err(Error::Policy(format!(
+                    "the bundle is signed with a certificate, but the public key {} ({}) was \
+                     expected",
+                    key.key_id(),
+                    key.kind()
+                )));
+            }
+        };
+        let _ = version;
+        let leaf = Cert::parse(leaf_der, "the signing certificate")?;
+        leaf.check_code_signing_leaf()?;
+        let id = FulcioIdentity::of(&leaf)?;
+        let issuer = id.issuer.clone().ok_or_else(|| {
+            Error::Certificate("the signing certificate has no OIDC issuer extension".into())
+        })?;
+        if !id.sans.iter().any(|s| s == want_identity) {
+            return Err(Error::Policy(format!(
+                "certificate identity mismatch: expected `{want_identity}`, the certificate is \
+                 for {}",
+                if id.sans.is_empty() {
+                    "no URI, email or username SAN".to_string()
+                } else {
+                    id.sans
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )));
+        }
+        if &issuer != want_issuer {
+            return Err(Error::Policy(format!(
+                "certificate issuer mismatch: expected `{want_issuer}`, the certificate names \
+                 `{issuer}`"
+            )));
+        }
+        let key = leaf.public_key()?;
+        Ok(Signer::Certificate {
+            leaf: Box::new(leaf),
+            key,
+            identity: want_identity.clone(),
+            issuer,
+        })
+    }
+
+    fn key(&self) -> &PublicKey {
+        match self {
+            Signer::Key(key) | Signer::Certificate { key, .. } => key,
+        }
+    }
+}
+
+/// Every verified time must fall within the leaf's validity, with the chain to a trusted CA
+/// valid then; the embedded SCTs must verify against the issuing CA.
+fn check_certificate_times(leaf: &Cert, times: &[(String, Time)], root: &TrustRoot) -> Result<()> {
+    if times.is_empty() {
+        let v = leaf.validity();
+        return Err(Error::Certificate(format!(
+            "no verified time: the signing certificate (valid {} to {}) needs a signed entry \
+             timestamp or an RFC 3161 timestamp showing it was used while valid",
+            v.start,
+            v.end.map(|t| t.to_string()).unwrap_or_default()
+        )));
+    }
+    let validity = leaf.validity();
+    let mut issuer = None;
+    for (source, t) in times {
+        if !validity.contains(*t) {
+            return Err(Error::Certificate(format!(
+                "the {source} {t} is outside the signing certificate's validity ({} to {})",
+                validity.start,
+                validity.end.map(|t| t.to_string()).unwrap_or_default()
+            )));
+        }
+        let chain = cert::verify_chain(leaf, root, *t)?;
+        issuer.get_or_insert(chain.issuer);
+    }
+    match issuer {
+        Some(issuer) => sct::verify_embedded(leaf, &issuer, root).map(|_| ()),
+        None => Err(Error::Certificate("no chain to a trusted CA".into())),
+    }
 }
