@@ -159,13 +159,13 @@ pub fn verify(
             issuer,
             ..
         } => {
+            check_certificate_times(&leaf, &timestamps, root)?;
             if vm.tlog_entries.is_empty() {
                 return Err(Error::Tlog(
                     "a certificate-signed bundle needs a transparency log entry, it has none"
                         .into(),
                 ));
             }
-            check_certificate_times(&leaf, &timestamps, root)?;
             VerifiedSigner::Certificate { identity, issuer }
         }
     };
@@ -303,5 +303,133 @@ fn check_certificate_times(leaf: &Cert, times: &[(String, Time)], root: &TrustRo
     match issuer {
         Some(issuer) => sct::verify_embedded(leaf, &issuer, root).map(|_| ()),
         None => Err(Error::Certificate("no chain to a trusted CA".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HAPPY_V03: &str = include_str!(
+        "../tests/fixtures/conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"
+    );
+    const MANAGED_KEY: &str = include_str!(
+        "../tests/fixtures/conformance/bundle-verify/managed-key-happy-path/bundle.sigstore.json"
+    );
+    const MANAGED_KEY_PUB: &str =
+        include_str!("../tests/fixtures/conformance/bundle-verify/managed-key-happy-path/key.pub");
+    const ARTIFACT: &[u8] = include_bytes!("../tests/fixtures/conformance/bundle-verify/a.txt");
+    const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+    fn identity() -> Expect {
+        Expect::Identity {
+            identity: IDENTITY.into(),
+            issuer: ISSUER.into(),
+        }
+    }
+
+    fn run(json: &[u8], expect: &Expect) -> Result<Verified> {
+        verify(
+            json,
+            Some(Artifact::Bytes(ARTIFACT)),
+            expect,
+            &TrustRoot::public_good(),
+        )
+    }
+
+    #[test]
+    fn a_key_bundle_needs_a_key_and_a_certificate_bundle_an_identity() {
+        let err = run(MANAGED_KEY.as_bytes(), &identity()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Policy(m) if m.contains("signed with a public key")),
+            "{err}"
+        );
+        let key = Expect::Key(PublicKey::from_pem(MANAGED_KEY_PUB).unwrap());
+        let err = run(HAPPY_V03.as_bytes(), &key).unwrap_err();
+        assert!(
+            matches!(&err, Error::Policy(m) if m.contains("signed with a certificate")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn another_identity_or_issuer_is_rejected() {
+        let other = Expect::Identity {
+            identity: "https://example.com/x".into(),
+            issuer: ISSUER.into(),
+        };
+        let err = run(HAPPY_V03.as_bytes(), &other).unwrap_err().to_string();
+        assert!(
+            err.contains("identity mismatch") && err.contains("https://example.com/x"),
+            "{err}"
+        );
+        assert!(err.contains(IDENTITY), "{err}");
+        let other = Expect::Identity {
+            identity: IDENTITY.into(),
+            issuer: "https://accounts.google.com".into(),
+        };
+        let err = run(HAPPY_V03.as_bytes(), &other).unwrap_err().to_string();
+        assert!(
+            err.contains("issuer mismatch") && err.contains(ISSUER),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_certificate_without_a_verified_time_is_rejected() {
+        let mut v: serde_json::Value = serde_json::from_str(HAPPY_V03).unwrap();
+        v["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+        let err = run(v.to_string().as_bytes(), &identity())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no verified time"), "{err}");
+    }
+
+    #[test]
+    fn a_message_signature_needs_the_artifact() {
+        let err = verify(
+            HAPPY_V03.as_bytes(),
+            None,
+            &identity(),
+            &TrustRoot::public_good(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Artifact(_)), "{err}");
+    }
+
+    #[test]
+    fn a_bad_signature_is_rejected_before_anything_is_trusted() {
+        let mut v: serde_json::Value = serde_json::from_str(HAPPY_V03).unwrap();
+        let sig = v["messageSignature"]["signature"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Swap two base64 characters inside the DER signature body.
+        let mut chars: Vec<char> = sig.chars().collect();
+        chars.swap(20, 21);
+        assert_ne!(chars[20], chars[21]);
+        v["messageSignature"]["signature"] = chars.into_iter().collect::<String>().into();
+        let err = run(v.to_string().as_bytes(), &identity()).unwrap_err();
+        assert!(matches!(err, Error::Signature(_)), "{err}");
+    }
+
+    #[test]
+    fn tampered_bundles_never_verify_and_never_panic() {
+        let original = HAPPY_V03.as_bytes();
+        // The media type is unsigned: flipping `0.3` to `0.2` leaves a readable bundle.
+        let media_type = HAPPY_V03.find("version=0.3").unwrap() + "version=0.".len();
+        // Neither is the name on a checkpoint signature line (the key hint picks the key): the
+        // tlog module decides about the checkpoint's text, skip it here.
+        let note_start = HAPPY_V03.find("\"envelope\"").unwrap();
+        let note = note_start..note_start + HAPPY_V03[note_start..].find("\"}").unwrap();
+        let positions = (0..original.len()).step_by(11);
+        for i in positions.filter(|i| *i != media_type && !note.contains(i)) {
+            let mut tampered = original.to_vec();
+            tampered[i] ^= 0x01;
+            if let Ok(v) = run(&tampered, &identity()) {
+                panic!("byte {i} flipped, still verified: {v:?}");
+            }
+        }
     }
 }
