@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs other projects' verifiers into DIR, by package name, for the interop tests
+# (attestation/tests/interop.rs finds them through CAVRA_VERIFIERS=DIR):
+#   DIR/js    npm:  @sigstore/verify @sigstore/bundle @sigstore/protobuf-specs (sigstore-js)
+#   DIR/venv  PyPI: securesystemslib (DSSE), in-toto-attestation (Statement v1), cryptography
+# Adapted from ../shared/tools/install-verifiers.sh (only what these tests use).
+# Usage: install-verifiers.sh DIR      (idempotent: a second run only checks)
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+mkdir -p "$1/js"
+dir=$(cd "$1" && pwd)
+
+js_ok() { (cd "$dir/js" && node -e "require('@sigstore/verify'); require('@sigstore/bundle'); require('@sigstore/protobuf-specs')") 2>/dev/null; }
+if ! js_ok; then
+  (cd "$dir/js" && { [ -f package.json ] || npm init -y >/dev/null; } \
+    && npm install --no-audit --no-fund --silent \
+      @sigstore/verify@3 @sigstore/bundle@4 @sigstore/protobuf-specs@0.5)
+  js_ok || { echo "install-verifiers: sigstore-js did not install" >&2; exit 1; }
+fi
+
+py_ok() { "$dir/venv/bin/python" -c "import securesystemslib.dsse, in_toto_attestation.v1.statement, cryptography" 2>/dev/null; }
+if ! py_ok; then
+  [ -x "$dir/venv/bin/python" ] || python3 -m venv "$dir/venv"
+  "$dir/venv/bin/pip" install --quiet --disable-pip-version-check \
+    securesystemslib in-toto-attestation cryptography
+  py_ok || { echo "install-verifiers: securesystemslib / in-toto-attestation did not install" >&2; exit 1; }
+fi
+echo "verifiers installed in $dir (node: $dir/js/node_modules; python: $dir/venv/bin/python)"
