@@ -3,7 +3,7 @@
 //! content, the log entries and timestamps, then (for certificates) the chain, the times, the
 //! embedded SCTs and the identity.
 
-use crate::bundle::{self, Version};
+use crate::bundle;
 use crate::cert::{self, Cert, FulcioIdentity};
 use crate::content;
 use crate::error::{Error, Result};
@@ -107,7 +107,7 @@ pub fn verify(
         .content
         .as_ref()
         .ok_or_else(|| Error::Bundle("missing verificationMaterial content".into()))?;
-    let signer = Signer::new(material, parsed.version, expect)?;
+    let signer = Signer::new(material, expect)?;
 
     let verified_content = content::verify(content, signer.key(), artifact)?;
 
@@ -191,7 +191,7 @@ enum Signer {
 impl Signer {
     /// Matches the bundle's verification material with what the caller expects: the same kind
     /// (key or certificate), a well-formed code-signing leaf, and the expected identity.
-    fn new(material: &Material, version: Version, expect: &Expect) -> Result<Signer> {
+    fn new(material: &Material, expect: &Expect) -> Result<Signer> {
         let leaf_der = match material {
             Material::PublicKey(hint) => {
                 return match expect {
@@ -231,7 +231,6 @@ impl Signer {
                 )));
             }
         };
-        let _ = version;
         let leaf = Cert::parse(leaf_der, "the signing certificate")?;
         leaf.check_code_signing_leaf()?;
         let id = FulcioIdentity::of(&leaf)?;
