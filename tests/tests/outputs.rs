@@ -183,6 +183,7 @@ struct Schemas {
     gate: jsonschema::Validator,
     sarif: jsonschema::Validator,
     codequality: jsonschema::Validator,
+    verdict: jsonschema::Validator,
 }
 
 fn validator(relative: &str) -> jsonschema::Validator {
@@ -199,6 +200,7 @@ fn schemas() -> Schemas {
         gate: validator("schemas/gate-result.v1.schema.json"),
         sarif: validator("tests/fixtures/schemas/sarif-2.1.0.schema.json"),
         codequality: validator("tests/fixtures/schemas/codequality.derived.schema.json"),
+        verdict: validator("schemas/gate-verdict.v1.schema.json"),
     }
 }
 
@@ -494,11 +496,44 @@ fn assert_ansi(outputs: &BTreeMap<&str, String>) {
     }
 }
 
-/// Validates the JSON output and checks it is the verdict itself.
+/// Validates the JSON output and checks it is the verdict itself; checks the verdict's in-toto
+/// Statement too.
 fn check_json(s: &Schemas, v: &Verdict, json_text: &str) -> Value {
     let doc: Value = serde_json::from_str(json_text).unwrap();
     assert_valid(&s.gate, &doc, "the JSON output");
     assert_eq!(doc, serde_json::to_value(v).unwrap());
+    check_statement(s, v);
+    doc
+}
+
+/// The verdict's in-toto Statement: valid against its schema, about the head commit, with the
+/// same verdict, counts and findings as the gate result, and no secrets.
+fn check_statement(s: &Schemas, v: &Verdict) -> Value {
+    let statement = cavra_attestation::verdict::statement(v);
+    let bytes = statement.to_json();
+    let parsed = cavra_attestation::statement::Statement::from_json(&bytes).unwrap();
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_valid(&s.verdict, &doc, "the verdict Statement");
+    assert_eq!(
+        doc["subject"][0]["digest"]["gitCommit"],
+        json!(v.revisions.head)
+    );
+    assert_eq!(
+        cavra_attestation::verdict::verdict_of(&parsed),
+        Some((v.verdict, v.revisions.head.clone()))
+    );
+    let p = &doc["predicate"];
+    assert_eq!(p["verdict"], json!(v.verdict.as_str()));
+    assert_eq!(p["mergeBase"], json!(v.revisions.merge_base));
+    assert_eq!(p["policy"]["sha256"], json!(v.policy.sha256));
+    assert_eq!(p["counts"]["deny"], json!(v.counts.deny));
+    let not_allowed = v
+        .findings()
+        .filter(|(_, f)| f.decision != cavra_policy::Decision::Allow || f.waived.is_some())
+        .count();
+    assert_eq!(p["findings"].as_array().unwrap().len(), not_allowed);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(!text.contains(SECRET) && !text.contains(KEY_BODY), "{text}");
     doc
 }
 
@@ -607,6 +642,14 @@ fn every_format_on_a_change_with_every_kind_of_finding() {
 
     // JSON: the verdict, valid against our schema, which rejects what it does not describe.
     let mut doc = check_json(&s, &v, &out["json"]);
+    // The Statement's schema rejects what it does not describe, and a subject that is not a commit.
+    let mut st = check_statement(&s, &v);
+    assert_eq!(st["predicate"]["findings"].as_array().unwrap().len(), 7);
+    st["predicate"]["findings"][0]["surprise"] = json!(true);
+    assert!(!errors(&s.verdict, &st).is_empty());
+    let mut st = check_statement(&s, &v);
+    st["subject"][0]["digest"]["gitCommit"] = json!("HEAD");
+    assert!(!errors(&s.verdict, &st).is_empty());
     doc["changes"][0]["surprise"] = json!(true);
     assert!(
         !errors(&s.gate, &doc).is_empty(),
