@@ -3,5 +3,6 @@
 
 pub mod keys;
 pub mod sign;
+pub mod signer;
 pub mod statement;
 pub mod verdict;
