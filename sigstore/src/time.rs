@@ -19,13 +19,19 @@ impl Time {
 
     /// From a protobuf `Timestamp` (as found in trusted roots).
     pub fn from_proto(ts: &prost_types_shim::Timestamp) -> Time {
-        Time { secs: ts.seconds, nanos: ts.nanos.clamp(0, 999_999_999) as u32 }
+        Time {
+            secs: ts.seconds,
+            nanos: ts.nanos.clamp(0, 999_999_999) as u32,
+        }
     }
 
     /// From an X.509 validity time.
     pub fn from_x509(t: &x509_cert::time::Time) -> Time {
         let d = t.to_unix_duration();
-        Time { secs: d.as_secs() as i64, nanos: d.subsec_nanos() }
+        Time {
+            secs: d.as_secs() as i64,
+            nanos: d.subsec_nanos(),
+        }
     }
 
     /// The current time of this machine.
@@ -33,7 +39,10 @@ impl Time {
         let d = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        Time { secs: d.as_secs() as i64, nanos: d.subsec_nanos() }
+        Time {
+            secs: d.as_secs() as i64,
+            nanos: d.subsec_nanos(),
+        }
     }
 }
 
@@ -43,7 +52,13 @@ impl fmt::Display for Time {
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
     }
 }
 
@@ -89,12 +104,18 @@ mod tests {
     #[test]
     fn displays_rfc3339() {
         assert_eq!(Time::from_secs(0).to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(Time::from_secs(1_700_000_000).to_string(), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            Time::from_secs(1_700_000_000).to_string(),
+            "2023-11-14T22:13:20Z"
+        );
     }
 
     #[test]
     fn validity_is_closed() {
-        let v = Validity { start: Time::from_secs(10), end: Some(Time::from_secs(20)) };
+        let v = Validity {
+            start: Time::from_secs(10),
+            end: Some(Time::from_secs(20)),
+        };
         assert!(v.contains(Time::from_secs(10)) && v.contains(Time::from_secs(20)));
         assert!(!v.contains(Time::from_secs(21)) && !v.contains(Time::from_secs(9)));
     }

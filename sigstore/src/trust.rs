@@ -70,7 +70,10 @@ impl TrustRoot {
         }
         let root: proto::TrustedRoot = serde_json::from_slice(bytes)
             .map_err(|e| Error::TrustRoot(format!("not a trusted root: {e}")))?;
-        if !root.media_type.starts_with("application/vnd.dev.sigstore.trustedroot") {
+        if !root
+            .media_type
+            .starts_with("application/vnd.dev.sigstore.trustedroot")
+        {
             return Err(Error::TrustRoot(format!(
                 "unexpected media type `{}`",
                 root.media_type
@@ -151,7 +154,11 @@ fn authorities(list: &[proto::CertificateAuthority], field: &str) -> Result<Vec<
             if chain.is_empty() {
                 return Err(Error::TrustRoot(format!("{at} has an empty certChain")));
             }
-            Ok(Authority { uri: ca.uri.clone(), chain, validity: validity(ca.valid_for.as_ref(), &at)? })
+            Ok(Authority {
+                uri: ca.uri.clone(),
+                chain,
+                validity: validity(ca.valid_for.as_ref(), &at)?,
+            })
         })
         .collect()
 }
@@ -163,7 +170,10 @@ fn validity(range: Option<&common::TimeRange>, at: &str) -> Result<Validity> {
         .start
         .as_ref()
         .ok_or_else(|| Error::TrustRoot(format!("{at} has no validFor.start")))?;
-    Ok(Validity { start: Time::from_proto(start), end: range.end.as_ref().map(Time::from_proto) })
+    Ok(Validity {
+        start: Time::from_proto(start),
+        end: range.end.as_ref().map(Time::from_proto),
+    })
 }
 
 #[cfg(test)]
@@ -173,7 +183,10 @@ mod tests {
     #[test]
     fn public_good_root_is_the_documented_file() {
         let digest = crate::key::hex_lower(&crate::key::sha256(PUBLIC_GOOD_JSON.as_bytes()));
-        assert_eq!(digest, "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66");
+        assert_eq!(
+            digest,
+            "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66"
+        );
         let root = TrustRoot::public_good();
         assert_eq!(root.tlogs.len(), 2);
         assert_eq!(root.ctlogs.len(), 2);
@@ -181,7 +194,10 @@ mod tests {
         assert_eq!(root.timestamp_authorities.len(), 1);
         // The log id of Rekor v1 is the SHA-256 of its key.
         let rekor = &root.tlogs[0];
-        assert_eq!(rekor.log_id, crate::key::sha256(&rekor.key.to_spki_der()).to_vec());
+        assert_eq!(
+            rekor.log_id,
+            crate::key::sha256(&rekor.key.to_spki_der()).to_vec()
+        );
     }
 
     #[test]
