@@ -461,6 +461,7 @@ fn a_certificate_for_another_key_is_refused() {
         other_spki.as_bytes(),
         &ca::San::Email("dev@cavra.example".into()),
         jwt::EMAIL_ISSUER,
+        true,
     );
     let chain = json!({"signedCertificateEmbeddedSct": {"chain": {"certificates":
         services.ca.chain_pem(&leaf)}}});

@@ -27,6 +27,8 @@ use x509_cert::time::{Time, Validity};
 pub const OIDC_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 /// Fulcio's OIDC issuer extension (v2, DER UTF8String).
 pub const OIDC_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
+/// The embedded SCT list extension (RFC 6962).
+const SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 /// The code-signing extended key usage.
 const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 
@@ -50,12 +52,16 @@ impl San {
     }
 }
 
-/// The root and intermediate, with the intermediate's key for issuing leaves.
+/// The root and intermediate, with the intermediate's key for issuing leaves, and a CT log that
+/// timestamps them.
 pub struct TestCa {
     pub root_der: Vec<u8>,
     pub intermediate_der: Vec<u8>,
     intermediate_key: p384::ecdsa::SigningKey,
     intermediate_name: Name,
+    /// The CT log's key (P-256) as SPKI DER; its log id is the SHA-256 of that.
+    pub ct_log_spki: Vec<u8>,
+    ct_log_key: p256::ecdsa::SigningKey,
     /// When the CA chain starts and stops being valid (seconds since the Unix epoch).
     pub valid_from: u64,
     pub valid_until: u64,
@@ -98,35 +104,97 @@ impl TestCa {
             until,
             &root_key,
         );
+        let ct_log_key = p256::ecdsa::SigningKey::generate();
+        let ct_log_spki = spki::EncodePublicKey::to_public_key_der(ct_log_key.verifying_key())
+            .unwrap()
+            .as_bytes()
+            .to_vec();
         TestCa {
             root_der: root.to_der().unwrap(),
             intermediate_der: intermediate.to_der().unwrap(),
             intermediate_key,
             intermediate_name,
+            ct_log_spki,
+            ct_log_key,
             valid_from: from,
             valid_until: until,
         }
     }
 
-    /// A leaf for `key_spki_der`, valid for ten minutes from now, naming `san` and `issuer`.
-    pub fn issue_leaf(&self, key_spki_der: &[u8], san: &San, issuer: &str) -> Vec<u8> {
+    /// A leaf for `key_spki_der`, valid for ten minutes from now, naming `san` and `issuer`; with
+    /// `embed_sct`, carrying the CT log's SCT over its precertificate, as Fulcio's leaves do.
+    pub fn issue_leaf(
+        &self,
+        key_spki_der: &[u8],
+        san: &San,
+        issuer: &str,
+        embed_sct: bool,
+    ) -> Vec<u8> {
         let now = unix_now();
+        let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let key = SubjectPublicKeyInfoOwned::try_from(key_spki_der).unwrap();
-        let leaf = issue(
-            Profile {
+        let leaf = |sct: Option<Extension>| {
+            let profile = Profile {
                 subject: Name::default(),
                 issuer: self.intermediate_name.clone(),
                 kind: Kind::Leaf {
                     san: san.clone(),
                     oidc_issuer: issuer.to_owned(),
+                    sct,
                 },
-            },
-            key,
-            now,
-            now + 600,
-            &self.intermediate_key,
-        );
-        leaf.to_der().unwrap()
+            };
+            issue_serial(
+                profile,
+                key.clone(),
+                now,
+                now + 600,
+                &self.intermediate_key,
+                serial,
+            )
+        };
+        let precert = leaf(None);
+        if !embed_sct {
+            return precert.to_der().unwrap();
+        }
+        let tbs = precert.tbs_certificate().to_der().unwrap();
+        leaf(Some(self.sct_extension(&tbs, now * 1000)))
+            .to_der()
+            .unwrap()
+    }
+
+    /// The SCT list extension (RFC 6962 3.3) with one SCT by the CT log over `precert_tbs`.
+    fn sct_extension(&self, precert_tbs: &[u8], timestamp_ms: u64) -> Extension {
+        use p256::ecdsa::signature::Signer;
+        let intermediate = <Certificate as der::Decode>::from_der(&self.intermediate_der).unwrap();
+        let issuer_spki = intermediate
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .unwrap();
+        let log_id = Sha256::digest(&self.ct_log_spki);
+        // digitally-signed: version v1, certificate_timestamp, time, precert_entry,
+        // issuer key hash, TBS (24-bit length), no extensions.
+        let mut signed = vec![0u8, 0u8];
+        signed.extend_from_slice(&timestamp_ms.to_be_bytes());
+        signed.extend_from_slice(&1u16.to_be_bytes());
+        signed.extend_from_slice(&Sha256::digest(&issuer_spki));
+        signed.extend_from_slice(&(precert_tbs.len() as u32).to_be_bytes()[1..]);
+        signed.extend_from_slice(precert_tbs);
+        signed.extend_from_slice(&0u16.to_be_bytes());
+        let signature: p256::ecdsa::DerSignature = self.ct_log_key.sign(&signed);
+        let signature = signature.as_bytes();
+        // SignedCertificateTimestamp: version, log id, timestamp, extensions, sha256/ecdsa, sig.
+        let mut sct = vec![0u8];
+        sct.extend_from_slice(&log_id);
+        sct.extend_from_slice(&timestamp_ms.to_be_bytes());
+        sct.extend_from_slice(&0u16.to_be_bytes());
+        sct.extend_from_slice(&[4, 3]);
+        sct.extend_from_slice(&(signature.len() as u16).to_be_bytes());
+        sct.extend_from_slice(signature);
+        let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
+        list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
+        list.extend_from_slice(&sct);
+        raw_extension(SCT_LIST, OctetString::new(list).unwrap().to_der().unwrap())
     }
 
     /// The chain as PEM strings, leaf first (what Fulcio answers).
@@ -152,6 +220,7 @@ enum Kind {
     Leaf {
         san: San,
         oidc_issuer: String,
+        sct: Option<Extension>,
     },
 }
 
@@ -218,7 +287,11 @@ impl BuilderProfile for Profile {
                     );
                 }
             }
-            Kind::Leaf { san, oidc_issuer } => {
+            Kind::Leaf {
+                san,
+                oidc_issuer,
+                sct,
+            } => {
                 push(KeyUsage(KeyUsages::DigitalSignature.into()).to_extension(subject, &[])?);
                 push(
                     ExtendedKeyUsage(vec![CODE_SIGNING.parse().unwrap()])
@@ -240,6 +313,9 @@ impl BuilderProfile for Profile {
                 ));
                 let v2 = Utf8StringRef::new(oidc_issuer).unwrap().to_der().unwrap();
                 push(raw_extension(OIDC_ISSUER_V2, v2));
+                if let Some(sct) = sct {
+                    push(sct.clone());
+                }
             }
         }
         Ok(out)
@@ -269,10 +345,22 @@ fn issue(
     until: u64,
     signer: &p384::ecdsa::SigningKey,
 ) -> Certificate {
+    let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+    issue_serial(profile, key, from, until, signer, serial)
+}
+
+fn issue_serial(
+    profile: Profile,
+    key: SubjectPublicKeyInfoOwned,
+    from: u64,
+    until: u64,
+    signer: &p384::ecdsa::SigningKey,
+    serial: u32,
+) -> Certificate {
     let time =
         |secs: u64| Time::try_from(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)).unwrap();
     let validity = Validity::new(time(from), time(until));
-    let serial = SerialNumber::from(SERIAL.fetch_add(1, Ordering::Relaxed));
+    let serial = SerialNumber::from(serial);
     CertificateBuilder::new(profile, serial, validity, key)
         .unwrap()
         .build::<_, p384::ecdsa::DerSignature>(signer)

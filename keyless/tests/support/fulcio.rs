@@ -140,7 +140,7 @@ fn handle(request: &Request, ca: &TestCa, state: &Mutex<FulcioState>) -> Respons
     };
     let issuer = claims["iss"].as_str().unwrap_or_default();
     let spki = key.to_public_key_der().unwrap();
-    let leaf = ca.issue_leaf(spki.as_bytes(), &san, issuer);
+    let leaf = ca.issue_leaf(spki.as_bytes(), &san, issuer, !state.detached_sct);
     state.issued.push(leaf.clone());
     let chain = json!({ "chain": { "certificates": ca.chain_pem(&leaf) } });
     let mut answer = if state.detached_sct {
