@@ -54,6 +54,14 @@ pub enum Command {
     /// Inspect, explain and test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Create signing keys and show key ids.
+    #[command(subcommand)]
+    Keys(crate::commands::keys::KeysCommand),
+    /// Sign in-toto Statements or files into Sigstore bundles, and verify bundles offline.
+    #[command(subcommand)]
+    Attest(crate::commands::attest::AttestCommand),
+    /// Verify a Sigstore bundle (the sigstore-conformance CLI protocol).
+    VerifyBundle(crate::commands::verify_bundle::VerifyBundleArgs),
 }
 
 /// `cavra commands`.

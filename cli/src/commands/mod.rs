@@ -1,9 +1,12 @@
 //! One module per subcommand; each returns its exit code.
 
+pub(crate) mod attest;
 mod evaluate;
 mod gate;
+pub(crate) mod keys;
 mod list_commands;
 mod policy;
+pub(crate) mod verify_bundle;
 
 use crate::args::{Cli, Command};
 use crate::exit;
@@ -16,6 +19,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Commands(args) => list_commands::run(args),
         Command::Policy(cmd) => policy::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd),
+        Command::Attest(cmd) => attest::run(cmd),
+        Command::VerifyBundle(args) => verify_bundle::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("cavra: error: {e}");
