@@ -13,7 +13,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The API is blocking. Each signature gets its own key and certificate. Answers from the
+//! The API is blocking (do not call it from inside an async runtime). Each signature gets its own
+//! key and certificate. Answers from the
 //! services are untrusted input: bounded in size, parsed without panics, and checked for what
 //! they must show (our key in the certificate, our signature in the log entry); the full checks
 //! are left to the verifier. The identity token never appears in `Debug` output or errors.

@@ -555,3 +555,47 @@ fn mock_services_reject_what_real_ones_would() {
     support::schema::check_rekor_request(&ok).unwrap();
     drop(services);
 }
+
+#[test]
+fn slow_services_time_out() {
+    let services = Services::start();
+    let slow = support::server::TestServer::start(|_| {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        Response::error(500, "too late")
+    });
+    let config = KeylessConfig {
+        fulcio_url: slow.url(),
+        timeout: std::time::Duration::from_millis(300),
+        max_attempts: 2,
+        ..services.config()
+    };
+    let token = IdentityToken::new(jwt::jwt(&github_claims(600))).unwrap();
+    let started = std::time::Instant::now();
+    let err = KeylessSigner::new(config, token)
+        .unwrap()
+        .sign_blob(b"x")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Http { service: "Fulcio", message } if message.contains("timed out")),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_token_that_expires_before_signing_is_not_sent() {
+    let services = Services::start();
+    let token = IdentityToken::new(jwt::jwt(&github_claims(1))).unwrap();
+    let signer = KeylessSigner::new(services.config(), token).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let err = signer.sign_blob(b"x").unwrap_err();
+    assert!(
+        matches!(&err, Error::Token(m) if m.contains("expired")),
+        "{err}"
+    );
+    assert_eq!(services.fulcio.request_count(), 0);
+}
