@@ -199,3 +199,22 @@ fn a_leaf_without_embedded_sct_fails_a_root_with_ct_logs() {
     .unwrap_err();
     assert!(err.to_string().contains("SCT"), "{err}");
 }
+
+#[test]
+fn a_root_without_ct_logs_does_not_ask_for_an_sct() {
+    // A private Fulcio without a CT log: its trusted root lists no CT logs, so the same
+    // SCT-less bundle verifies; the root's owner opted out of certificate transparency.
+    let services = Services::start();
+    services.fulcio.state.lock().unwrap().detached_sct = true;
+    let mut root = trust_root(&services);
+    root.ctlogs.clear();
+    let blob = b"x";
+    let signed = sign(&services, &github_claims(600)).sign_blob(blob).unwrap();
+    verify(
+        signed.bundle_json.as_bytes(),
+        Some(Artifact::Bytes(blob)),
+        &expect(&signed),
+        &root,
+    )
+    .unwrap();
+}
