@@ -131,6 +131,13 @@ pub struct GateArgs {
     /// Colour the text output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// Sign the verdict (an in-toto Statement, subject = the head commit) and write the
+    /// Sigstore bundle to FILE. Needs --key or --keyless.
+    #[arg(long, value_name = "FILE")]
+    pub attest: Option<PathBuf>,
+    /// How to sign the --attest bundle.
+    #[command(flatten)]
+    pub signing: crate::commands::signing::SigningArgs,
 }
 
 /// Modes on the command line.

@@ -33,6 +33,20 @@ pub fn run(args: GateArgs) -> Result<u8, GateError> {
             .unwrap_or_default();
         (actor, justification)
     });
+    let signer = match (&args.attest, args.signing.chosen()) {
+        (Some(_), true) => args.signing.signer()?,
+        (Some(_), false) => {
+            return Err(GateError::Usage(
+                "--attest needs a way to sign: --key KEY or --keyless".into(),
+            ));
+        }
+        (None, true) => {
+            return Err(GateError::Usage(
+                "--key and --keyless sign the verdict bundle: add --attest FILE".into(),
+            ));
+        }
+        (None, false) => None,
+    };
     let markdown_template = args
         .markdown_template
         .as_ref()
@@ -69,6 +83,18 @@ pub fn run(args: GateArgs) -> Result<u8, GateError> {
     }
     let text = render(&verdict, main_format, &render_opts(color)).map_err(GateError::Io)?;
     output::write(args.output.as_deref(), &text).map_err(GateError::Io)?;
+    if let (Some(path), Some(signer)) = (&args.attest, &signer) {
+        let statement = cavra_attestation::verdict::statement(&verdict);
+        let signed = signer
+            .sign_statement(&statement)
+            .map_err(|e| GateError::Io(format!("--attest: {e}")))?;
+        output::write(Some(path), &format!("{}\n", signed.json)).map_err(GateError::Io)?;
+        eprintln!(
+            "cavra: verdict attestation written to {} (signed by {})",
+            path.display(),
+            signed.signer
+        );
+    }
     Ok(match verdict.verdict {
         Status::Pass => exit::PASS,
         Status::Fail => exit::FAIL,

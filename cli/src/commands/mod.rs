@@ -6,6 +6,7 @@ mod gate;
 pub(crate) mod keys;
 mod list_commands;
 mod policy;
+pub(crate) mod signing;
 pub(crate) mod verify_bundle;
 
 use crate::args::{Cli, Command};
