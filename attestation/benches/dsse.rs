@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 /// A gate-verdict-shaped Statement of about 4 KB: a commit subject and a dozen findings.
 fn statement() -> Vec<u8> {
-    let findings: Vec<_> = (0..12)
+    let findings: Vec<_> = (0..17)
         .map(|i| {
             serde_json::json!({
                 "rule": format!("rule-{i}"),
