@@ -139,7 +139,10 @@ fn id(args: IdArgs) -> Result<u8, GateError> {
     if let KeySource::File(path) = &source {
         let text =
             std::fs::read(path).map_err(|e| GateError::Io(format!("{}: {e}", path.display())))?;
-        if text.trim_ascii_start().starts_with(b"-----BEGIN PUBLIC KEY-----") {
+        if text
+            .trim_ascii_start()
+            .starts_with(b"-----BEGIN PUBLIC KEY-----")
+        {
             let text = String::from_utf8_lossy(&text);
             let public = cavra_sigstore::PublicKey::from_pem(&text)
                 .map_err(|e| GateError::Usage(format!("{}: {e}", path.display())))?;
