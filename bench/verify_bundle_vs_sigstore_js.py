@@ -13,6 +13,7 @@ import argparse, hashlib, os, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = os.path.join(ROOT, "sigstore/tests/fixtures/conformance/bundle-verify")
+PUBLIC_GOOD = os.path.join(ROOT, "sigstore/roots/public-good.trusted_root.json")
 DEF_ID = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 DEF_ISS = "https://token.actions.githubusercontent.com"
 
@@ -28,9 +29,9 @@ def case_args(name):
         ident = open(f("identity")).read().strip() if os.path.exists(f("identity")) else DEF_ID
         iss = open(f("issuer")).read().strip() if os.path.exists(f("issuer")) else DEF_ISS
         args += ["--certificate-identity", ident, "--certificate-oidc-issuer", iss]
-    if os.path.exists(f("trusted_root.json")):
-        args += ["--trusted-root", f("trusted_root.json")]
-    return args + [artifact]
+    # Both clients get the trusted root as a file, so both do the same work (read, parse, verify).
+    root_file = f("trusted_root.json") if os.path.exists(f("trusted_root.json")) else PUBLIC_GOOD
+    return args + ["--trusted-root", root_file, artifact]
 
 
 def timed(cmd, runs, env=None):
