@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Installs other projects' verifiers into DIR, by package name, for the interop tests
 # (attestation/tests/interop.rs finds them through CAVRA_VERIFIERS=DIR):
-#   DIR/js    npm:  @sigstore/verify @sigstore/bundle @sigstore/protobuf-specs (sigstore-js)
+#   DIR/js    npm:  @sigstore/verify @sigstore/bundle @sigstore/protobuf-specs (sigstore-js), and
+#                   @sigstore/tuf (its embedded production trusted root, for bench/tools/sigstore-js-conformance.js)
 #   DIR/venv  PyPI: securesystemslib (DSSE), in-toto-attestation (Statement v1), cryptography
-# Adapted from ../shared/tools/install-verifiers.sh (only what these tests use).
+# Adapted from ../shared/tools/install-verifiers.sh (only what cavra's tests and benches use).
 # Usage: install-verifiers.sh DIR      (idempotent: a second run only checks)
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 mkdir -p "$1/js"
 dir=$(cd "$1" && pwd)
 
-js_ok() { (cd "$dir/js" && node -e "require('@sigstore/verify'); require('@sigstore/bundle'); require('@sigstore/protobuf-specs')") 2>/dev/null; }
+js_ok() { (cd "$dir/js" && node -e "require('@sigstore/verify'); require('@sigstore/bundle'); require('@sigstore/protobuf-specs'); require('@sigstore/tuf/seeds.json')") 2>/dev/null; }
 if ! js_ok; then
   (cd "$dir/js" && { [ -f package.json ] || npm init -y >/dev/null; } \
     && npm install --no-audit --no-fund --silent \
-      @sigstore/verify@3 @sigstore/bundle@4 @sigstore/protobuf-specs@0.5)
+      @sigstore/verify@3 @sigstore/bundle@4 @sigstore/protobuf-specs@0.5 @sigstore/tuf@4)
   js_ok || { echo "install-verifiers: sigstore-js did not install" >&2; exit 1; }
 fi
 
