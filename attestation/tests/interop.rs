@@ -309,3 +309,47 @@ fn blob_bundles_interoperate() {
         assert!(!ok, "sigstore-js accepts a tampered signature:\n{out}");
     }
 }
+
+/// Our private keys, plain and passphrase-encrypted (PBES2, scrypt + AES-256-CBC), load in
+/// Python `cryptography` (OpenSSL) with the same public key; a wrong passphrase fails there too.
+#[test]
+fn private_keys_load_in_python_cryptography() {
+    const LOAD: &str = "\
+import sys
+from cryptography.hazmat.primitives import serialization as s
+pem = open(sys.argv[1], 'rb').read()
+password = sys.argv[2].encode() if len(sys.argv) > 2 else None
+key = s.load_pem_private_key(pem, password=password)
+print(key.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode())
+";
+    let Some(v) = verifiers() else { return };
+    for kind in [KeyType::Ed25519, KeyType::P256] {
+        let case = Case::new(kind);
+        let plain = case.write("plain.key", &case.key.to_pkcs8_pem().unwrap());
+        let encrypted = case.write(
+            "encrypted.key",
+            &case
+                .key
+                .to_encrypted_pkcs8_pem(b"interop passphrase")
+                .unwrap(),
+        );
+        let public = case.key.public_key_pem();
+        let (ok, out) = run(Command::new(&v.python).args(["-c", LOAD]).arg(&plain));
+        assert!(ok, "{kind}: cryptography cannot read our key:\n{out}");
+        assert_eq!(out.trim(), public.trim(), "{kind}");
+        let (ok, out) = run(Command::new(&v.python)
+            .args(["-c", LOAD])
+            .arg(&encrypted)
+            .arg("interop passphrase"));
+        assert!(ok, "{kind}: cryptography cannot decrypt our key:\n{out}");
+        assert_eq!(out.trim(), public.trim(), "{kind}");
+        let (ok, out) = run(Command::new(&v.python)
+            .args(["-c", LOAD])
+            .arg(&encrypted)
+            .arg("wrong passphrase"));
+        assert!(
+            !ok,
+            "{kind}: cryptography decrypts with a wrong passphrase:\n{out}"
+        );
+    }
+}

@@ -157,10 +157,16 @@ impl SigningKey {
         }
     }
 
-    /// DER PKCS#8 of the key (zeroed when dropped).
+    /// DER PKCS#8 of the key (zeroed when dropped). Ed25519 keys are written as PKCS#8 v1
+    /// (no public key field), as OpenSSL, Go and Python write them: OpenSSL 3.0 and Python
+    /// `cryptography` refuse the v2 `OneAsymmetricKey` that ed25519-dalek writes by default.
     fn to_pkcs8_der(&self) -> Result<pkcs8::der::SecretDocument, KeyError> {
         match self {
-            SigningKey::Ed25519(k) => k.to_pkcs8_der(),
+            SigningKey::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
             SigningKey::P256(k) => k.to_pkcs8_der(),
         }
         .map_err(|e| KeyError::Encode(e.to_string()))
@@ -186,6 +192,12 @@ mod tests {
             let key = SigningKey::generate(kind).unwrap();
             let pem = key.to_pkcs8_pem().unwrap();
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{}", *pem);
+            if kind == KeyType::Ed25519 {
+                // PKCS#8 v1 (version 0), 48 bytes, as `openssl genpkey -algorithm ed25519`.
+                let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
+                assert_eq!(der.len(), 48);
+                assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
+            }
             let back = SigningKey::from_pem(&pem, None, "test").unwrap();
             assert_eq!(back.key_id(), key.key_id());
             // A passphrase given for a plain key is ignored.
@@ -227,6 +239,20 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.starts_with(&format!("{name}: unsupported")), "{err}");
+        }
+    }
+
+    #[test]
+    fn reads_keys_encrypted_by_openssl() {
+        // `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256` and `... -scrypt`.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
+        for name in ["ed25519.pbkdf2", "p256.scrypt"] {
+            let pem = std::fs::read_to_string(format!("{dir}/{name}.key.pem")).unwrap();
+            let key = SigningKey::from_pem(&pem, Some(b"cavra-test"), name).unwrap();
+            let public = std::fs::read_to_string(format!("{dir}/{name}.pub.pem")).unwrap();
+            assert_eq!(key.public_key_pem().trim(), public.trim(), "{name}");
+            let err = SigningKey::from_pem(&pem, Some(b"cavra-tesT"), name).unwrap_err();
+            assert!(matches!(err, KeyError::WrongPassphrase(_)), "{name}: {err}");
         }
     }
 
