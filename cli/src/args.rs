@@ -35,7 +35,7 @@ pub enum Command {
     /// SYSTEM_PULLREQUEST_TARGETBRANCH in Azure Pipelines, else origin/HEAD, main or master.
     /// The diff runs from the merge base to the head; the policy is read at the base.
     #[command(after_help = EXIT_CODES)]
-    Gate(GateArgs),
+    Gate(Box<GateArgs>),
     /// Judge one action (for agent hooks and scripts); exits 1 when it is blocked.
     ///
     /// Example: `cavra evaluate write_file .github/workflows/ci.yml`

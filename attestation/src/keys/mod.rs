@@ -58,13 +58,14 @@ impl fmt::Display for KeyType {
     }
 }
 
-/// A private signing key. `Debug` shows the type and key id only.
+/// A private signing key. `Debug` shows the type and key id only. Boxed: the secret stays in
+/// one place when the key moves, and the enum is pointer-sized inside other enums.
 #[derive(Clone)]
 pub enum SigningKey {
     /// Ed25519.
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     /// ECDSA P-256 with SHA-256.
-    P256(p256::ecdsa::SigningKey),
+    P256(Box<p256::ecdsa::SigningKey>),
 }
 
 impl SigningKey {
@@ -77,13 +78,13 @@ impl SigningKey {
             getrandom::fill(seed.as_mut()).map_err(|e| KeyError::Random(e.to_string()))?;
             match kind {
                 KeyType::Ed25519 => {
-                    return Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
-                        &seed,
+                    return Ok(SigningKey::Ed25519(Box::new(
+                        ed25519_dalek::SigningKey::from_bytes(&seed),
                     )));
                 }
                 KeyType::P256 => {
                     if let Ok(k) = p256::ecdsa::SigningKey::from_slice(seed.as_ref()) {
-                        return Ok(SigningKey::P256(k));
+                        return Ok(SigningKey::P256(Box::new(k)));
                     }
                 }
             }

@@ -126,7 +126,7 @@ impl SigningKey {
         let alg = info.algorithm.oid;
         if alg == rfc8410::ID_ED_25519 {
             ed25519_dalek::SigningKey::from_pkcs8_der(der)
-                .map(SigningKey::Ed25519)
+                .map(|k| SigningKey::Ed25519(Box::new(k)))
                 .map_err(|e| malformed(format!("bad Ed25519 key: {e}")))
         } else if alg == rfc5912::ID_EC_PUBLIC_KEY {
             let curve: Option<const_oid::ObjectIdentifier> = info
@@ -137,7 +137,7 @@ impl SigningKey {
             match curve {
                 Some(c) if c == rfc5912::SECP_256_R_1 => {
                     p256::ecdsa::SigningKey::from_pkcs8_der(der)
-                        .map(SigningKey::P256)
+                        .map(|k| SigningKey::P256(Box::new(k)))
                         .map_err(|e| malformed(format!("bad P-256 key: {e}")))
                 }
                 Some(c) => Err(KeyError::UnsupportedType {

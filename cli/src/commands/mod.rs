@@ -16,7 +16,7 @@ use cavra_gate::GateError;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
-        Command::Gate(args) => gate::run(args),
+        Command::Gate(args) => gate::run(*args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Commands(args) => list_commands::run(args),
         Command::Policy(cmd) => policy::run(cmd),
