@@ -209,7 +209,9 @@ fn a_root_without_ct_logs_does_not_ask_for_an_sct() {
     let mut root = trust_root(&services);
     root.ctlogs.clear();
     let blob = b"x";
-    let signed = sign(&services, &github_claims(600)).sign_blob(blob).unwrap();
+    let signed = sign(&services, &github_claims(600))
+        .sign_blob(blob)
+        .unwrap();
     verify(
         signed.bundle_json.as_bytes(),
         Some(Artifact::Bytes(blob)),
