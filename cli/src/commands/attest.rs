@@ -1,9 +1,8 @@
 //! `cavra attest sign|verify`: in-toto Statements (or any file) signed into Sigstore bundles,
 //! and verified offline.
 
-use super::keys::{PASSPHRASE_ENV, load_signing_key};
+use super::signing::SigningArgs;
 use crate::exit;
-use cavra_attestation::sign::{BundleSigner, SignedBundle, sign_blob_with, sign_dsse_with};
 use cavra_attestation::statement::Statement;
 use cavra_gate::GateError;
 use cavra_sigstore::bundle::MAX_BUNDLE_BYTES;
@@ -20,8 +19,13 @@ Examples:
   cavra attest sign --key env:CAVRA_SIGNING_KEY dist/app.tar.gz --out app.tar.gz.sigstore.json
       signs any file (a message signature over its SHA-256), with the PEM key held in a CI secret
 
-The bundle is a Sigstore bundle v0.3 with the key id as `publicKey.hint` and no transparency-log
-entry; anyone with the .pub file verifies it offline (`cavra attest verify`, cosign, sigstore-js).
+  cavra attest sign --keyless --in-toto statement.json --out statement.sigstore.json
+      keyless: in GitHub Actions (permissions: id-token: write) or GitLab CI (id_tokens:
+      SIGSTORE_ID_TOKEN), a Fulcio certificate for the job's identity and a Rekor entry
+
+With a key, the bundle is a Sigstore bundle v0.3 with the key id as `publicKey.hint` and no
+transparency-log entry; anyone with the .pub file verifies it offline (`cavra attest verify`,
+sigstore-js). Keyless bundles verify with --certificate-identity and --certificate-oidc-issuer.
 An encrypted key reads its passphrase from CAVRA_KEY_PASSPHRASE (or --passphrase-env NAME).";
 
 const VERIFY_EXAMPLES: &str = "\
@@ -53,12 +57,9 @@ pub enum AttestCommand {
 /// `cavra attest sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The private key: a PEM file, or env:NAME for a PEM held in an environment variable.
-    #[arg(long, value_name = "KEY", required = true)]
-    pub key: String,
-    /// The environment variable holding the passphrase of an encrypted key.
-    #[arg(long, value_name = "NAME", default_value = PASSPHRASE_ENV)]
-    pub passphrase_env: String,
+    /// How to sign: --key KEY or --keyless.
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// FILE is an in-toto Statement v1: sign it as a DSSE envelope.
     #[arg(long)]
     pub in_toto: bool,
@@ -114,37 +115,33 @@ pub fn run(cmd: AttestCommand) -> Result<u8, GateError> {
 }
 
 fn sign(args: SignArgs) -> Result<u8, GateError> {
+    let signer = args
+        .signing
+        .signer()?
+        .ok_or_else(|| GateError::Usage("choose how to sign: --key KEY or --keyless".into()))?;
     let content = std::fs::read(&args.file)
         .map_err(|e| GateError::Io(format!("{}: {e}", args.file.display())))?;
-    let signer = signer(&args)?;
-    let signed: SignedBundle = if args.in_toto {
+    let signed = if args.in_toto {
         Statement::from_json(&content)
             .map_err(|e| GateError::Usage(format!("{}: {e}", args.file.display())))?;
-        sign_dsse_with(signer.as_ref(), IN_TOTO_PAYLOAD_TYPE, &content)
+        signer.sign_dsse(IN_TOTO_PAYLOAD_TYPE, &content)
     } else {
-        sign_blob_with(signer.as_ref(), &content)
+        signer.sign_blob(&content)
     }
     .map_err(|e| GateError::Io(e.to_string()))?;
     crate::output::write(Some(&args.out), &signed.json).map_err(GateError::Io)?;
     eprintln!(
-        "signed {} ({}) with key {}: wrote {}",
+        "signed {} ({}) by {}: wrote {}",
         args.file.display(),
         if args.in_toto {
             "in-toto Statement, DSSE"
         } else {
             "message signature"
         },
-        signer.key_hint(),
+        signed.signer,
         args.out.display()
     );
     Ok(exit::PASS)
-}
-
-/// The signer the flags ask for. Today a key; a keyless signer (OIDC token, Fulcio, Rekor)
-/// slots in here as another `BundleSigner`.
-fn signer(args: &SignArgs) -> Result<Box<dyn BundleSigner>, GateError> {
-    let key = load_signing_key(&args.key, &args.passphrase_env)?;
-    Ok(Box::new(key))
 }
 
 fn verify(args: VerifyArgs) -> Result<u8, GateError> {
