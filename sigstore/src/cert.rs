@@ -400,12 +400,12 @@ fn chain_through(leaf: &Cert, ca: &Authority, at: Time) -> Result<Cert> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use base64::Engine;
 
-    /// The leaf of the conformance `happy-path-v0.3` bundle.
-    fn happy_leaf() -> Vec<u8> {
+    /// The leaf of the conformance `happy-path-v0.3` bundle (DER).
+    pub(crate) fn happy_leaf() -> Vec<u8> {
         let json = include_str!(
             "../tests/fixtures/conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"
         );

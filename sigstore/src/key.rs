@@ -28,42 +28,83 @@ pub enum PublicKey {
     Rsa(Box<rsa::PublicKey>),
 }
 
+/// The key algorithms Sigstore uses, as named by an `AlgorithmIdentifier` (the same in public
+/// keys and PKCS#8 private keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Ed25519.
+    Ed25519,
+    /// ECDSA over P-256.
+    P256,
+    /// ECDSA over P-384.
+    P384,
+    /// RSA.
+    Rsa,
+}
+
+impl KeyKind {
+    /// The kind an `AlgorithmIdentifier` names; the error says which algorithm or curve is not
+    /// supported.
+    pub fn of(alg: &spki::AlgorithmIdentifierRef<'_>) -> Result<KeyKind, String> {
+        use const_oid::db::{rfc5912, rfc8410};
+        if alg.oid == rfc8410::ID_ED_25519 {
+            return Ok(KeyKind::Ed25519);
+        }
+        if alg.oid == rfc5912::RSA_ENCRYPTION {
+            return Ok(KeyKind::Rsa);
+        }
+        if alg.oid != rfc5912::ID_EC_PUBLIC_KEY {
+            return Err(format!("unsupported key algorithm {}", oid_name(alg.oid)));
+        }
+        let curve: Option<const_oid::ObjectIdentifier> =
+            alg.parameters.as_ref().and_then(|p| p.decode_as().ok());
+        match curve {
+            Some(c) if c == rfc5912::SECP_256_R_1 => Ok(KeyKind::P256),
+            Some(c) if c == rfc5912::SECP_384_R_1 => Ok(KeyKind::P384),
+            Some(c) => Err(format!("unsupported elliptic curve {}", oid_name(c))),
+            None => Err("EC key without a named curve".into()),
+        }
+    }
+
+    /// For people: `Ed25519`, `P-256`, `P-384`, `RSA`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::Ed25519 => "Ed25519",
+            KeyKind::P256 => "P-256",
+            KeyKind::P384 => "P-384",
+            KeyKind::Rsa => "RSA",
+        }
+    }
+}
+
+/// An OID with its registered name when known (`secp521r1 (1.3.132.0.35)`).
+pub fn oid_name(oid: const_oid::ObjectIdentifier) -> String {
+    match const_oid::db::DB.by_oid(&oid) {
+        Some(name) => format!("{name} ({oid})"),
+        None => oid.to_string(),
+    }
+}
+
 impl PublicKey {
     /// Reads a DER `SubjectPublicKeyInfo`; unknown algorithms are a clear error.
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey> {
         let info = spki::SubjectPublicKeyInfoRef::try_from(der)
             .map_err(|e| Error::Key(format!("not a DER SubjectPublicKeyInfo: {e}")))?;
-        let alg = info.algorithm.oid;
-        if alg == const_oid::db::rfc8410::ID_ED_25519 {
-            ed25519_dalek::VerifyingKey::from_public_key_der(der)
+        let bad =
+            |kind: KeyKind, e: spki::Error| Error::Key(format!("bad {} key: {e}", kind.name()));
+        match KeyKind::of(&info.algorithm).map_err(Error::Key)? {
+            KeyKind::Ed25519 => ed25519_dalek::VerifyingKey::from_public_key_der(der)
                 .map(PublicKey::Ed25519)
-                .map_err(|e| Error::Key(format!("bad Ed25519 key: {e}")))
-        } else if alg == const_oid::db::rfc5912::ID_EC_PUBLIC_KEY {
-            let curve: Option<const_oid::ObjectIdentifier> = info
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.decode_as().ok());
-            match curve {
-                Some(c) if c == const_oid::db::rfc5912::SECP_256_R_1 => {
-                    p256::ecdsa::VerifyingKey::from_public_key_der(der)
-                        .map(PublicKey::P256)
-                        .map_err(|e| Error::Key(format!("bad P-256 key: {e}")))
-                }
-                Some(c) if c == const_oid::db::rfc5912::SECP_384_R_1 => {
-                    p384::ecdsa::VerifyingKey::from_public_key_der(der)
-                        .map(PublicKey::P384)
-                        .map_err(|e| Error::Key(format!("bad P-384 key: {e}")))
-                }
-                Some(c) => Err(Error::Key(format!("unsupported elliptic curve {c}"))),
-                None => Err(Error::Key("EC key without a named curve".into())),
-            }
-        } else if alg == const_oid::db::rfc5912::RSA_ENCRYPTION {
-            rsa::PublicKey::from_public_key_der(der)
+                .map_err(|e| bad(KeyKind::Ed25519, e)),
+            KeyKind::P256 => p256::ecdsa::VerifyingKey::from_public_key_der(der)
+                .map(PublicKey::P256)
+                .map_err(|e| bad(KeyKind::P256, e)),
+            KeyKind::P384 => p384::ecdsa::VerifyingKey::from_public_key_der(der)
+                .map(PublicKey::P384)
+                .map_err(|e| bad(KeyKind::P384, e)),
+            KeyKind::Rsa => rsa::PublicKey::from_public_key_der(der)
                 .map(|k| PublicKey::Rsa(Box::new(k)))
-                .map_err(|e| Error::Key(format!("bad RSA key: {e}")))
-        } else {
-            Err(Error::Key(format!("unsupported key algorithm {alg}")))
+                .map_err(|e| bad(KeyKind::Rsa, e)),
         }
     }
 

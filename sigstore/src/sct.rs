@@ -190,20 +190,9 @@ fn tbs_without_scts(cert_der: &[u8]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
 
     fn happy_leaf() -> Cert {
-        let json = include_str!(
-            "../tests/fixtures/conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"
-        );
-        let v: serde_json::Value = serde_json::from_str(json).unwrap();
-        let b64 = v["verificationMaterial"]["certificate"]["rawBytes"]
-            .as_str()
-            .unwrap();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap();
-        Cert::parse(&der, "leaf").unwrap()
+        Cert::parse(&crate::cert::tests::happy_leaf(), "leaf").unwrap()
     }
 
     #[test]

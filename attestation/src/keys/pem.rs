@@ -2,7 +2,7 @@
 //! write; scrypt or PBKDF2 with AES-CBC when we read).
 
 use super::{KeyError, SigningKey};
-use const_oid::db::{rfc5912, rfc8410};
+use cavra_sigstore::key::KeyKind;
 use pkcs8::der::zeroize::Zeroizing;
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 
@@ -123,37 +123,18 @@ impl SigningKey {
         };
         let info = PrivateKeyInfoRef::try_from(der)
             .map_err(|e| malformed(format!("bad PKCS#8 structure: {e}")))?;
-        let alg = info.algorithm.oid;
-        if alg == rfc8410::ID_ED_25519 {
-            ed25519_dalek::SigningKey::from_pkcs8_der(der)
+        let unsupported = |what: String| KeyError::UnsupportedType {
+            from: source.to_string(),
+            what: format!("{what} (cavra signs with Ed25519 or ECDSA P-256)"),
+        };
+        match KeyKind::of(&info.algorithm).map_err(unsupported)? {
+            KeyKind::Ed25519 => ed25519_dalek::SigningKey::from_pkcs8_der(der)
                 .map(|k| SigningKey::Ed25519(Box::new(k)))
-                .map_err(|e| malformed(format!("bad Ed25519 key: {e}")))
-        } else if alg == rfc5912::ID_EC_PUBLIC_KEY {
-            let curve: Option<const_oid::ObjectIdentifier> = info
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.decode_as().ok());
-            match curve {
-                Some(c) if c == rfc5912::SECP_256_R_1 => {
-                    p256::ecdsa::SigningKey::from_pkcs8_der(der)
-                        .map(|k| SigningKey::P256(Box::new(k)))
-                        .map_err(|e| malformed(format!("bad P-256 key: {e}")))
-                }
-                Some(c) => Err(KeyError::UnsupportedType {
-                    from: source.to_string(),
-                    what: format!("elliptic curve {} (cavra signs with P-256)", oid_name(c)),
-                }),
-                None => Err(malformed("EC key without a named curve".into())),
-            }
-        } else {
-            Err(KeyError::UnsupportedType {
-                from: source.to_string(),
-                what: format!(
-                    "key algorithm {} (cavra signs with Ed25519 or ECDSA P-256)",
-                    oid_name(alg)
-                ),
-            })
+                .map_err(|e| malformed(format!("bad Ed25519 key: {e}"))),
+            KeyKind::P256 => p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(|k| SigningKey::P256(Box::new(k)))
+                .map_err(|e| malformed(format!("bad P-256 key: {e}"))),
+            other => Err(unsupported(format!("{} key", other.name()))),
         }
     }
 
@@ -170,14 +151,6 @@ impl SigningKey {
             SigningKey::P256(k) => k.to_pkcs8_der(),
         }
         .map_err(|e| KeyError::Encode(e.to_string()))
-    }
-}
-
-/// `name (oid)` when the OID database knows the name, else the dotted OID.
-fn oid_name(oid: const_oid::ObjectIdentifier) -> String {
-    match const_oid::db::DB.by_oid(&oid) {
-        Some(name) => format!("{name} ({oid})"),
-        None => oid.to_string(),
     }
 }
 
