@@ -2,7 +2,7 @@
 //! write; scrypt or PBKDF2 with AES-CBC when we read).
 
 use super::{KeyError, SigningKey};
-use cavra_sigstore::key::KeyKind;
+use cavra_sigstore::key::{KeyKind, oid_name};
 use pkcs8::der::zeroize::Zeroizing;
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 
@@ -134,7 +134,17 @@ impl SigningKey {
             KeyKind::P256 => p256::ecdsa::SigningKey::from_pkcs8_der(der)
                 .map(|k| SigningKey::P256(Box::new(k)))
                 .map_err(|e| malformed(format!("bad P-256 key: {e}"))),
-            other => Err(unsupported(format!("{} key", other.name()))),
+            other => {
+                let oid = info
+                    .algorithm
+                    .parameters_oid()
+                    .unwrap_or(info.algorithm.oid);
+                Err(unsupported(format!(
+                    "{} key, {}",
+                    other.name(),
+                    oid_name(oid)
+                )))
+            }
         }
     }
 
