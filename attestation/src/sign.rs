@@ -1,18 +1,17 @@
-//! Signing into Sigstore bundles v0.3: a DSSE envelope (for in-toto Statements) or a message
-//! signature over a blob's SHA-256. The signer is a trait so that a keyless signer (Fulcio
-//! certificate, Rekor entry) fits where a key does.
+//! Signing with a key into Sigstore bundles v0.3: a DSSE envelope (for in-toto Statements) or a
+//! message signature over a blob's SHA-256. The bundle names the key by its id
+//! (`verificationMaterial.publicKey.hint`, also the DSSE signature's `keyid`) and carries no
+//! transparency-log entry. Keyless signing is `cavra-keyless`; `crate::signer` serves both.
 
 use crate::keys::SigningKey;
-use cavra_sigstore::bundle::{Bundle, MEDIA_TYPE_V03};
+use cavra_sigstore::bundle::Bundle;
 use cavra_sigstore::dsse::pae;
+use cavra_sigstore::write::{bundle_v03, dsse_content, message_content};
 use sha2::{Digest, Sha256};
 use sigstore_protobuf_specs::dev::sigstore::bundle::v1::{
     VerificationMaterial, bundle::Content, verification_material,
 };
-use sigstore_protobuf_specs::dev::sigstore::common::v1::{
-    HashAlgorithm, HashOutput, MessageSignature, PublicKeyIdentifier,
-};
-use sigstore_protobuf_specs::io::intoto::{Envelope, Signature};
+use sigstore_protobuf_specs::dev::sigstore::common::v1::PublicKeyIdentifier;
 use std::path::Path;
 
 /// Why signing failed.
@@ -29,42 +28,6 @@ pub enum SignError {
         /// What the operating system said.
         error: std::io::Error,
     },
-}
-
-/// Something that signs bundle content and says how to verify it.
-pub trait BundleSigner {
-    /// The key hint written in `verificationMaterial.publicKey.hint` and in the DSSE signature's
-    /// `keyid` (they must match); empty for certificate-based signers.
-    fn key_hint(&self) -> String;
-
-    /// Signs `message` (the DSSE PAE, or the blob itself).
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
-
-    /// The verification material for `content`, already signed. A keyless signer uploads to the
-    /// transparency log here and returns its certificate and log entry.
-    fn verification_material(&self, content: &Content) -> Result<VerificationMaterial, SignError>;
-}
-
-impl BundleSigner for SigningKey {
-    fn key_hint(&self) -> String {
-        self.key_id()
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
-        Ok(SigningKey::sign(self, message))
-    }
-
-    fn verification_material(&self, _: &Content) -> Result<VerificationMaterial, SignError> {
-        Ok(VerificationMaterial {
-            content: Some(verification_material::Content::PublicKey(
-                PublicKeyIdentifier {
-                    hint: self.key_hint(),
-                },
-            )),
-            tlog_entries: Vec::new(),
-            timestamp_verification_data: None,
-        })
-    }
 }
 
 /// A signed bundle: the protobuf message and its JSON, ready to write.
@@ -95,53 +58,26 @@ pub fn sign_dsse(
     payload_type: &str,
     payload: &[u8],
 ) -> Result<SignedBundle, SignError> {
-    sign_dsse_with(key, payload_type, payload)
+    let sig = key.sign(&pae(payload_type, payload));
+    finish(key, dsse_content(payload_type, payload, sig, key.key_id()))
 }
 
 /// Signs `bytes` with a key as a message signature (SHA-256 digest recorded in the bundle).
 pub fn sign_blob(key: &SigningKey, bytes: &[u8]) -> Result<SignedBundle, SignError> {
-    sign_blob_with(key, bytes)
+    let sha256: [u8; 32] = Sha256::digest(bytes).into();
+    finish(key, message_content(sha256, key.sign(bytes)))
 }
 
-/// [`sign_dsse`] with any signer.
-pub fn sign_dsse_with(
-    signer: &dyn BundleSigner,
-    payload_type: &str,
-    payload: &[u8],
-) -> Result<SignedBundle, SignError> {
-    let sig = signer.sign(&pae(payload_type, payload))?;
-    let content = Content::DsseEnvelope(Envelope {
-        payload: payload.to_vec(),
-        payload_type: payload_type.to_string(),
-        signatures: vec![Signature {
-            sig,
-            keyid: signer.key_hint(),
-        }],
-    });
-    finish(signer, content)
-}
-
-/// [`sign_blob`] with any signer.
-pub fn sign_blob_with(signer: &dyn BundleSigner, bytes: &[u8]) -> Result<SignedBundle, SignError> {
-    let signature = signer.sign(bytes)?;
-    let content = Content::MessageSignature(MessageSignature {
-        message_digest: Some(HashOutput {
-            algorithm: HashAlgorithm::Sha2256 as i32,
-            digest: Sha256::digest(bytes).to_vec(),
-        }),
-        signature,
-    });
-    finish(signer, content)
-}
-
-/// Adds the verification material and serializes.
-fn finish(signer: &dyn BundleSigner, content: Content) -> Result<SignedBundle, SignError> {
-    let bundle = Bundle {
-        media_type: MEDIA_TYPE_V03.to_string(),
-        verification_material: Some(signer.verification_material(&content)?),
-        content: Some(content),
+/// Adds the key's id as verification material and serializes.
+fn finish(key: &SigningKey, content: Content) -> Result<SignedBundle, SignError> {
+    let material = VerificationMaterial {
+        content: Some(verification_material::Content::PublicKey(
+            PublicKeyIdentifier { hint: key.key_id() },
+        )),
+        tlog_entries: Vec::new(),
+        timestamp_verification_data: None,
     };
-    let json = serde_json::to_string(&bundle)
+    let (bundle, json) = bundle_v03(material, content)
         .map_err(|e| SignError::Signer(format!("cannot serialize the bundle: {e}")))?;
     Ok(SignedBundle { bundle, json })
 }
@@ -151,6 +87,7 @@ mod tests {
     use super::*;
     use crate::keys::KeyType;
     use base64::Engine;
+    use cavra_sigstore::bundle::MEDIA_TYPE_V03;
     use cavra_sigstore::dsse::IN_TOTO_PAYLOAD_TYPE;
     use serde_json::Value;
 

@@ -3,37 +3,19 @@
 
 use crate::error::{Error, Result};
 use crate::rekor::LogEntry;
-use cavra_sigstore::bundle::MEDIA_TYPE_V03;
+use cavra_sigstore::write::bundle_v03;
 use sigstore_protobuf_specs::dev::sigstore::bundle::v1::{
-    Bundle, VerificationMaterial, bundle, verification_material,
+    VerificationMaterial, bundle::Content, verification_material,
 };
-use sigstore_protobuf_specs::dev::sigstore::common::v1::{
-    HashAlgorithm, HashOutput, LogId, MessageSignature, X509Certificate,
-};
+use sigstore_protobuf_specs::dev::sigstore::common::v1::{LogId, X509Certificate};
 use sigstore_protobuf_specs::dev::sigstore::rekor::v1::{
     Checkpoint, InclusionPromise, InclusionProof, KindVersion, TransparencyLogEntry,
 };
-use sigstore_protobuf_specs::io::intoto::{Envelope, Signature};
-
-/// What was signed.
-pub(crate) enum Signed<'a> {
-    /// A DSSE envelope with one signature.
-    Dsse {
-        payload_type: &'a str,
-        payload: &'a [u8],
-        signature: &'a [u8],
-    },
-    /// A signature over an artifact's SHA-256 digest.
-    Message {
-        sha256: [u8; 32],
-        signature: &'a [u8],
-    },
-}
 
 /// The bundle as proto-JSON: v0.3 media type, the leaf certificate alone, one tlog entry with
 /// its inclusion promise (SET) and inclusion proof (with checkpoint).
 pub(crate) fn assemble(
-    signed: &Signed<'_>,
+    content: Content,
     leaf_der: &[u8],
     kind: &str,
     version: &str,
@@ -63,42 +45,16 @@ pub(crate) fn assemble(
         }),
         canonicalized_body: entry.body.clone(),
     };
-    let content = match signed {
-        Signed::Dsse {
-            payload_type,
-            payload,
-            signature,
-        } => bundle::Content::DsseEnvelope(Envelope {
-            payload: payload.to_vec(),
-            payload_type: (*payload_type).into(),
-            signatures: vec![Signature {
-                sig: signature.to_vec(),
-                keyid: String::new(),
-            }],
-        }),
-        Signed::Message { sha256, signature } => {
-            bundle::Content::MessageSignature(MessageSignature {
-                message_digest: Some(HashOutput {
-                    algorithm: HashAlgorithm::Sha2256 as i32,
-                    digest: sha256.to_vec(),
-                }),
-                signature: signature.to_vec(),
-            })
-        }
+    let material = VerificationMaterial {
+        tlog_entries: vec![tlog_entry],
+        timestamp_verification_data: None,
+        content: Some(verification_material::Content::Certificate(
+            X509Certificate {
+                raw_bytes: leaf_der.to_vec(),
+            },
+        )),
     };
-    let bundle = Bundle {
-        media_type: MEDIA_TYPE_V03.into(),
-        verification_material: Some(VerificationMaterial {
-            tlog_entries: vec![tlog_entry],
-            timestamp_verification_data: None,
-            content: Some(verification_material::Content::Certificate(
-                X509Certificate {
-                    raw_bytes: leaf_der.to_vec(),
-                },
-            )),
-        }),
-        content: Some(content),
-    };
-    serde_json::to_string(&bundle)
+    bundle_v03(material, content)
+        .map(|(_, json)| json)
         .map_err(|e| Error::Signing(format!("cannot encode the bundle: {e}")))
 }

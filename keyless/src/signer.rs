@@ -1,7 +1,7 @@
 //! The keyless flow: an ephemeral P-256 key, a Fulcio certificate for it, the signature, a Rekor
 //! entry, and the bundle.
 
-use crate::bundle::{Signed, assemble};
+use crate::bundle::assemble;
 use crate::certificate::{CertIdentity, leaf_identity, to_pem};
 use crate::config::KeylessConfig;
 use crate::error::{Error, Result};
@@ -11,10 +11,12 @@ use crate::rekor::{Proposed, create_entry};
 use crate::token::{IdentityToken, now};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use cavra_sigstore::write::{dsse_content, message_content};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{DerSignature, SigningKey};
 use p256::elliptic_curve::Generate;
 use sha2::{Digest, Sha256};
+use sigstore_protobuf_specs::dev::sigstore::bundle::v1::bundle::Content;
 use spki::EncodePublicKey;
 use std::fmt;
 
@@ -66,12 +68,8 @@ impl KeylessSigner {
             "signatures": [{ "keyid": "", "sig": STANDARD.encode(&signature) }],
         });
         let proposed = Proposed::dsse(&envelope.to_string(), &signature, &session.leaf_pem);
-        let signed = Signed::Dsse {
-            payload_type,
-            payload,
-            signature: &signature,
-        };
-        self.log(&session, &proposed, &signed)
+        let content = dsse_content(payload_type, payload, signature, String::new());
+        self.log(&session, &proposed, content)
     }
 
     /// Signs `blob` (ECDSA P-256 over its SHA-256) and logs it as a `hashedrekord` 0.0.1 entry.
@@ -80,14 +78,7 @@ impl KeylessSigner {
         let session = self.certify()?;
         let signature = session.sign(blob)?;
         let proposed = Proposed::hashedrekord(&sha256, &signature, &session.leaf_pem);
-        self.log(
-            &session,
-            &proposed,
-            &Signed::Message {
-                sha256,
-                signature: &signature,
-            },
-        )
+        self.log(&session, &proposed, message_content(sha256, signature))
     }
 
     /// A fresh key and its Fulcio certificate.
@@ -116,11 +107,11 @@ impl KeylessSigner {
         &self,
         session: &Session,
         proposed: &Proposed,
-        signed: &Signed<'_>,
+        content: Content,
     ) -> Result<SignedBundle> {
         let entry = create_entry(&self.http, &self.config.rekor_url, proposed)?;
         let bundle_json = assemble(
-            signed,
+            content,
             &session.leaf,
             proposed.kind,
             proposed.api_version,

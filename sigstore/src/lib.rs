@@ -14,6 +14,7 @@ mod timestamp;
 mod tlog;
 pub mod trust;
 pub mod verify;
+pub mod write;
 
 pub use error::{Error, Result};
 pub use key::PublicKey;
