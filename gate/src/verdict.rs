@@ -2,13 +2,13 @@
 
 use cavra_policy::engine::Waiver;
 use cavra_policy::{Decision, Finding, Mode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The version of the JSON document (`schemas/gate-result.v1.schema.json`).
 pub const SCHEMA_VERSION: &str = "cavra.dev/gate-result/v1";
 
 /// The outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// May merge.
@@ -31,7 +31,7 @@ impl Status {
 }
 
 /// The tool that judged.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ToolInfo {
     /// `cavra`.
     pub name: String,
@@ -40,7 +40,7 @@ pub struct ToolInfo {
 }
 
 /// The revisions compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RevisionInfo {
     /// Target branch tip (the policy's revision).
     pub base: String,
@@ -53,7 +53,7 @@ pub struct RevisionInfo {
 }
 
 /// Which policy judged.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyInfo {
     /// Where it was read: `.cavra/policy.yaml@<base sha>`, `file:PATH` or `builtin:baseline (default)`.
     pub source: String,
@@ -64,7 +64,7 @@ pub struct PolicyInfo {
 }
 
 /// An approval given to the gate (by a forge integration or `--approve`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     /// The approver group it counts for.
     pub group: String,
@@ -75,7 +75,7 @@ pub struct Approval {
 }
 
 /// A recorded break-glass.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BreakGlassRecord {
     /// Who broke the glass.
     pub actor: String,
@@ -86,30 +86,30 @@ pub struct BreakGlassRecord {
 }
 
 /// One changed path with what the policy found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangeReport {
     /// Head path (base path when deleted); non-UTF-8 bytes as `\xNN`.
     pub path: String,
     /// Base path of a rename or copy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_path: Option<String>,
     /// added, modified, deleted, renamed, copied or type_changed.
     pub change: String,
     /// file, executable, symlink, submodule.
     pub entry: String,
     /// The base side's kind when it differs (type changes).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_entry: Option<String>,
     /// Old and new git modes when the mode changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode_change: Option<[String; 2]>,
     /// git's similarity index for renames and copies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<u16>,
     /// Binary content.
     pub binary: bool,
     /// Too large to be read line by line.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub too_large: bool,
     /// Size in bytes.
     pub size: u64,
@@ -118,7 +118,7 @@ pub struct ChangeReport {
     /// Number of removed lines.
     pub lines_removed: u32,
     /// A symlink's target.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_target: Option<String>,
     /// The strongest decision of its findings (`allow` when none).
     pub decision: Decision,
@@ -127,7 +127,7 @@ pub struct ChangeReport {
 }
 
 /// Counts for summaries.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     /// Changed paths.
     pub changes: usize,
@@ -146,14 +146,14 @@ pub struct Counts {
 }
 
 /// The gate's verdict on one change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
     /// Document version: [`SCHEMA_VERSION`].
     pub schema: String,
     /// The tool.
     pub tool: ToolInfo,
     /// The repository, as the CI names it (`owner/name`), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// The revisions.
     pub revisions: RevisionInfo,
@@ -164,7 +164,7 @@ pub struct Verdict {
     /// The outcome.
     pub verdict: Status,
     /// In audit mode: what enforce mode would have said.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforced_verdict: Option<Status>,
     /// Counts.
     pub counts: Counts,
@@ -173,7 +173,7 @@ pub struct Verdict {
     /// Approvals that were taken into account.
     pub approvals: Vec<Approval>,
     /// Break-glass, when used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_glass: Option<BreakGlassRecord>,
     /// Exceptions past their date (they no longer apply).
     pub expired_exceptions: Vec<Waiver>,
@@ -193,7 +193,29 @@ pub fn is_approved(approvals: &[Approval], head: &str, finding: &Finding) -> boo
         .any(|a| finding.approvers.is_empty() || finding.approvers.contains(&a.group))
 }
 
+/// Largest gate-result document [`Verdict::from_json`] reads.
+pub const MAX_RESULT_BYTES: usize = 64 << 20;
+
 impl Verdict {
+    /// Reads a gate result (the JSON output of `cavra gate`), checking its size and schema version.
+    pub fn from_json(text: &str) -> Result<Verdict, String> {
+        if text.len() > MAX_RESULT_BYTES {
+            return Err(format!(
+                "the gate result is {} bytes; the limit is {MAX_RESULT_BYTES}",
+                text.len()
+            ));
+        }
+        let verdict: Verdict =
+            serde_json::from_str(text).map_err(|e| format!("not a cavra gate result: {e}"))?;
+        if verdict.schema != SCHEMA_VERSION {
+            return Err(format!(
+                "unsupported gate result schema {:?} (expected {SCHEMA_VERSION:?})",
+                verdict.schema
+            ));
+        }
+        Ok(verdict)
+    }
+
     /// True when the verdict's approvals cover `finding` (see [`is_approved`]).
     pub fn is_approved(&self, finding: &Finding) -> bool {
         is_approved(&self.approvals, &self.revisions.head, finding)

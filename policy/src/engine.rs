@@ -7,7 +7,7 @@ use crate::model::Context;
 use crate::model::{Action, ChangeKind, Decision, Exception, Mode, Policy, Rule, Severity};
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::{Regex, RegexSet, RegexSetBuilder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// At most this many content findings per rule and file; the rest are summed up in one.
@@ -95,7 +95,7 @@ impl<'a> Subject<'a> {
 }
 
 /// The command a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingCommand {
     /// The pipeline it belongs to, in normal form, with likely secrets replaced by `***`.
     pub command: String,
@@ -104,11 +104,11 @@ pub struct FindingCommand {
     /// Where it is written (`github-actions`, `dockerfile`...).
     pub context: Context,
     /// Where in the file, for people (`jobs.build.steps[2]`).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub step: String,
     /// The file the command is written in, when it is not the changed file itself (a GitLab
     /// `!reference` into another file, an Azure template).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub file: String,
 }
 
@@ -140,19 +140,19 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// An exception that waived a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Waiver {
     /// Why the rule is waived here.
     pub reason: String,
     /// The policy file that grants it.
     pub source: String,
     /// The last day it applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
 }
 
 /// One rule matched on one subject.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule id (`strict/unmatched` for strict mode's catch-all).
     pub rule: String,
@@ -165,19 +165,19 @@ pub struct Finding {
     /// Why it matched (which path, glob or line).
     pub reason: String,
     /// The line in the head file, for content and command matches.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// The command, for command matches.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<FindingCommand>,
     /// Groups that may approve.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<String>,
     /// The exception that waived it, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<Waiver>,
     /// An expired exception that would have waived it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_exception: Option<Waiver>,
 }
 

@@ -68,3 +68,11 @@ impl serde::Serialize for Context {
         s.serialize_str(self.as_str())
     }
 }
+
+impl<'de> serde::Deserialize<'de> for Context {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Context, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Context::parse(&name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &Context::NAMES))
+    }
+}

@@ -1127,3 +1127,39 @@ fn command_findings_carry_the_command_and_line_in_every_format() {
         assert!(!text.contains("s3cr3tvalue"), "{format} leaks the secret");
     }
 }
+
+/// `cavra report` reads the JSON a gate wrote: every verdict must come back unchanged, so a
+/// forge shows exactly what the gate decided.
+#[test]
+fn the_json_output_reads_back_into_the_same_verdict() {
+    let fx = fixture();
+    let mut audited = options(&fx, "main", "feature", Vec::new());
+    audited.break_glass = Some(("bob".into(), "production outage, hotfix 42".into()));
+    let verdicts = [
+        gate(&fx, "main", "feature", Vec::new()),
+        gate(&fx, "main", "ci-only", Vec::new()),
+        gate(&fx, "main", "main", Vec::new()),
+        run_gate(&audited, &|_| None).unwrap(),
+    ];
+    for v in &verdicts {
+        let json = render(v, Format::Json, &RenderOptions::default()).unwrap();
+        let back = Verdict::from_json(&json).unwrap();
+        assert_eq!(back.verdict, v.verdict);
+        let again = render(&back, Format::Json, &RenderOptions::default()).unwrap();
+        assert_eq!(again, json, "a verdict changed on its way through JSON");
+    }
+    let wrong = r#"{"schema":"cavra.dev/gate-result/v0"}"#;
+    assert!(
+        Verdict::from_json(wrong)
+            .unwrap_err()
+            .contains("not a cavra gate result")
+    );
+    let json = render(&verdicts[0], Format::Json, &RenderOptions::default()).unwrap();
+    let old = json.replace("cavra.dev/gate-result/v1", "cavra.dev/gate-result/v9");
+    assert!(
+        Verdict::from_json(&old)
+            .unwrap_err()
+            .contains("unsupported gate result schema")
+    );
+    assert!(Verdict::from_json("[1,").is_err());
+}
