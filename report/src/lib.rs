@@ -4,6 +4,7 @@
 //! No format ever shows the text of a changed line: findings carry line numbers only,
 //! since a line may hold a secret.
 
+mod annotations;
 mod codequality;
 mod common;
 mod json;
@@ -14,6 +15,7 @@ mod text;
 
 use cavra_gate::Verdict;
 
+pub use annotations::{Annotation, Level, annotations, title};
 pub use markdown::{MAX_MARKDOWN_BYTES, SUMMARY_TEMPLATE};
 
 /// An output format.

@@ -8,7 +8,7 @@ pub mod jwt;
 pub mod merkle;
 pub mod rekor;
 pub mod schema;
-pub mod server;
+pub use cavra_testkit::http as server;
 
 use cavra_keyless::KeylessConfig;
 use std::sync::Arc;

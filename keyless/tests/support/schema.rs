@@ -1,5 +1,6 @@
 //! The published request schemas (see `tests/fixtures/README.md`), compiled once.
 
+use cavra_testkit::schema::errors;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -41,16 +42,4 @@ fn rekor_definition(name: &str) -> &'static jsonschema::Validator {
             .collect()
     });
     &all.iter().find(|(n, _)| *n == name).unwrap().1
-}
-
-fn errors(validator: &jsonschema::Validator, value: &Value) -> Result<(), String> {
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    }
 }

@@ -1,10 +1,11 @@
-//! A small HTTP/1.1 server on a loopback port for the mock services: one thread per connection,
-//! `Content-Length` bodies, `Connection: close`, stopped when dropped.
+//! A small HTTP/1.1 server on a loopback port for mock services: one thread per connection,
+//! `Content-Length` bodies, `Connection: close`, stopped when dropped. [`Recorder`] keeps every
+//! request for the test to assert on.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A request as the handler sees it.
@@ -30,6 +31,37 @@ impl Request {
     /// The path without the query.
     pub fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or_default()
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Every request a server received, in order (clone it into the handler).
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Request>>>);
+
+impl Recorder {
+    /// Keeps `request`.
+    pub fn record(&self, request: &Request) {
+        self.0.lock().unwrap().push(request.clone());
+    }
+
+    /// The requests so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Forgets the requests so far.
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
     }
 }
 
@@ -60,6 +92,16 @@ impl Response {
             status,
             &serde_json::json!({"code": status, "message": message}),
         )
+    }
+
+    /// An empty answer.
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            close_delimited: false,
+        }
     }
 
     /// Adds a header.
@@ -124,7 +166,10 @@ fn serve(stream: TcpStream, handler: &Handler) {
         200 => "OK",
         201 => "Created",
         400 => "Bad Request",
+        204 => "No Content",
         401 => "Unauthorized",
+        403 => "Forbidden",
+        422 => "Unprocessable Entity",
         404 => "Not Found",
         409 => "Conflict",
         429 => "Too Many Requests",
