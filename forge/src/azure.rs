@@ -360,7 +360,15 @@ impl<'a> Client<'a> {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}?api-version={}", self.base, self.cfg.api_version)
+        let version = match self.cfg.api_version.trim() {
+            "" => API_VERSION,
+            v => v,
+        };
+        format!(
+            "{}{path}?api-version={}",
+            self.base,
+            encode_segment(version)
+        )
     }
 
     /// The iteration whose source commit is the first of `commits` that has one, else the
@@ -435,7 +443,13 @@ impl<'a> Client<'a> {
             None,
             "list pull request threads",
         )?;
-        let Some(found) = values(&list).iter().find_map(ours) else {
+        let threads: Vec<Found> = values(&list).iter().filter_map(ours).collect();
+        // A thread carrying the property wins over one found by the marker alone.
+        let found = threads
+            .iter()
+            .find(|t| t.marked)
+            .or_else(|| threads.first());
+        let Some(found) = found else {
             let status = if gate.passes() { "closed" } else { "active" };
             let body = json!({
                 "comments": [{"parentCommentId": 0, "content": content, "commentType": "text"}],
@@ -559,6 +573,14 @@ impl<'a> Client<'a> {
                         self.unexpected(operation, &format!("the answer is not JSON: {e}"))
                     });
                 }
+                Some(403) => (
+                    Some(403),
+                    format!(
+                        "{}; with System.AccessToken, allow the build service identity \
+                         \"Contribute to pull requests\" on the repository",
+                        error_message(&text)
+                    ),
+                ),
                 Some(s) => (Some(s), error_message(&text)),
                 None => (None, error.unwrap_or_default()),
             };
@@ -608,6 +630,8 @@ struct Found {
     comment: u64,
     content: String,
     status: String,
+    /// It carries [`THREAD_PROPERTY`].
+    marked: bool,
 }
 
 /// `thread` when it is cavra's: it carries [`THREAD_PROPERTY`] or its first comment holds
@@ -643,6 +667,7 @@ fn ours(thread: &Value) -> Option<Found> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
+        marked,
     })
 }
 

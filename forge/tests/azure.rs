@@ -443,6 +443,24 @@ fn a_thread_is_found_by_its_marker_or_its_property() {
     assert_eq!(mock.threads()[0]["status"], "closed");
     assert_eq!(mock.threads().len(), 1);
 
+    // Both: the thread with the property is cavra's.
+    let mock = mock_for(head);
+    mock.add_thread(&format!("{NOTE_MARKER}\nquoted by hand"), "active", None);
+    let marked = mock.add_thread(
+        &format!("{NOTE_MARKER}\nold report"),
+        "active",
+        Some(json!({"cavra.gate": {"$type": "System.String", "$value": "1"}})),
+    );
+    let posted = azure::report(&config(&mock, Some(head)), v, &summary(v)).unwrap();
+    assert_eq!(
+        posted.actions[1],
+        format!("pull request {PR} thread {marked} updated, fixed")
+    );
+    assert_eq!(
+        mock.threads()[0]["comments"][0]["content"],
+        format!("{NOTE_MARKER}\nquoted by hand")
+    );
+
     // A passing verdict on a pull request with no cavra thread: created resolved.
     let mock = mock_for(head);
     let posted = azure::report(&config(&mock, Some(head)), v, &summary(v)).unwrap();
