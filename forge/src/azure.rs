@@ -157,6 +157,14 @@ impl AzureConfig {
                  only when the YAML maps it with `env: { SYSTEM_ACCESSTOKEN: $(System.AccessToken) }`",
             );
         }
+        if let Some((token, from)) = &token
+            && token.expose().starts_with("$(")
+        {
+            problems.push(format!(
+                "{from} holds an unexpanded macro: map it as \
+                 `env: {{ SYSTEM_ACCESSTOKEN: $(System.AccessToken) }}` in the step"
+            ));
+        }
         if let Some(url) = &collection_url
             && let Err(why) = check_url(url)
         {
@@ -573,7 +581,7 @@ impl<'a> Client<'a> {
                         self.unexpected(operation, &format!("the answer is not JSON: {e}"))
                     });
                 }
-                Some(403) => (
+                Some(403) if header("retry-after").is_none() => (
                     Some(403),
                     format!(
                         "{}; with System.AccessToken, allow the build service identity \
@@ -688,5 +696,35 @@ fn error_message(text: &str) -> String {
         format!("{cut}…")
     } else {
         cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded_and_tokens_classified() {
+        assert_eq!(
+            encode_segment("Fabrikam Fiber & Co/é"),
+            "Fabrikam%20Fiber%20%26%20Co%2F%C3%A9"
+        );
+        assert_eq!(encode_segment("6ce954b1-ce1f"), "6ce954b1-ce1f");
+        assert!(looks_like_jwt("eyJ0eXAi.eyJzdWIi.c2ln"));
+        assert!(!looks_like_jwt(
+            "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst"
+        ));
+        assert!(check_url("http://[::1]:8080/tfs/").is_ok());
+        assert!(check_url("http://localhost/").is_ok());
+        assert!(check_url("http://ado.example.com/").is_err());
+        assert!(check_url("ftp://ado.example.com/").is_err());
+    }
+
+    #[test]
+    fn error_messages_come_from_the_json_body() {
+        let body = r#"{"$id":"1","innerException":null,"message":"TF401180: not found","typeKey":"X","errorCode":0}"#;
+        assert_eq!(error_message(body), "TF401180: not found");
+        assert_eq!(error_message(""), "no message");
+        assert_eq!(error_message(&"x".repeat(400)).chars().count(), 301);
     }
 }

@@ -657,6 +657,10 @@ fn configuration_from_the_pipeline_variables() {
             "not a pull request number",
         ),
         (("BUILD_REPOSITORY_PROVIDER", Some("GitHub")), "Azure Repos"),
+        (
+            ("SYSTEM_ACCESSTOKEN", Some("$(System.AccessToken)")),
+            "unexpanded",
+        ),
     ];
     for (change, want) in bad {
         let err = AzureConfig::from_env(&with(&[change])).unwrap_err();
