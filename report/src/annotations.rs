@@ -56,7 +56,7 @@ pub fn annotations(verdict: &Verdict) -> Vec<Annotation> {
             })
         })
         .collect();
-    out.sort_by(|a, b| b.level.cmp(&a.level));
+    out.sort_by_key(|a| std::cmp::Reverse(a.level));
     out
 }
 
