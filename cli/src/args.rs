@@ -62,6 +62,150 @@ pub enum Command {
     Attest(crate::commands::attest::AttestCommand),
     /// Verify a Sigstore bundle (the sigstore-conformance CLI protocol).
     VerifyBundle(crate::commands::verify_bundle::VerifyBundleArgs),
+    /// Post a gate result to a forge: a GitHub check run, a GitLab commit status and merge
+    /// request note, or an Azure DevOps pull request status and thread.
+    ///
+    /// Reads the JSON a gate wrote (`cavra gate --report json=cavra-result.json`), so every
+    /// pipeline posts the same verdict the same way. Where to post comes from the CI's own
+    /// variables; every API base URL can be overridden with --api-url.
+    ///
+    ///   github  GITHUB_REPOSITORY, GITHUB_API_URL, token CAVRA_GITHUB_TOKEN or GITHUB_TOKEN
+    ///           (`checks: write`; with only `statuses: write` a commit status is posted).
+    ///           Also appends the summary to $GITHUB_STEP_SUMMARY and prints annotations.
+    ///   gitlab  CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, token CAVRA_GITLAB_TOKEN
+    ///           (a project access token, api scope) or CI_JOB_TOKEN.
+    ///   azure   SYSTEM_COLLECTIONURI, SYSTEM_TEAMPROJECTID, BUILD_REPOSITORY_ID,
+    ///           SYSTEM_PULLREQUEST_PULLREQUESTID, token SYSTEM_ACCESSTOKEN (map it with env:).
+    ///
+    /// Tokens are never printed. Exits 0 when posted (whatever the verdict, unless
+    /// --exit-code), 3 when a variable is missing, 4 when the forge refused.
+    ///
+    /// Example: `cavra report gitlab cavra-result.json`
+    #[command(after_help = EXIT_CODES, verbatim_doc_comment)]
+    Report(ReportArgs),
+    /// Write a forge's CI template and a starter `.cavra/policy.yaml` into a repository.
+    ///
+    /// github: .github/workflows/cavra.yml (the cavra action on pull requests).
+    /// gitlab: .gitlab/ci/cavra.gitlab-ci.yml (the merge request job) and a .gitlab-ci.yml
+    ///         that includes it (an existing .gitlab-ci.yml is kept: add the include yourself).
+    /// azure:  .azure-pipelines/cavra-steps.yml and a pipeline .azure-pipelines/cavra.yml for
+    ///         branch-policy build validation.
+    ///
+    /// Existing files are not overwritten unless --force is given.
+    ///
+    /// Example: `cavra init github --mode audit`
+    #[command(after_help = EXIT_CODES, verbatim_doc_comment)]
+    Init(InitArgs),
+}
+
+/// Forges `cavra report` and `cavra gate --post` post to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportForge {
+    /// A GitHub check run (or commit status), step summary and annotations.
+    Github,
+    /// A GitLab commit status `cavra/gate` and one merge request note.
+    Gitlab,
+    /// An Azure DevOps pull request status `cavra/gate` and one thread.
+    Azure,
+}
+
+/// How `cavra report github` posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GithubModeArg {
+    /// A check run; a commit status when the token may not create check runs.
+    Auto,
+    /// A check run only.
+    CheckRun,
+    /// A commit status only.
+    Status,
+}
+
+/// How a forge report is posted (shared by `cavra report` and `cavra gate --post`).
+#[derive(Debug, Clone, Args)]
+pub struct PostArgs {
+    /// The forge's API base URL, e.g. https://ghe.example.com/api/v3,
+    /// https://gitlab.example.com/api/v4 or https://ado.example.com/tfs/DefaultCollection/
+    /// (default: the CI's variable, else the public service).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// GitHub: a check run, a commit status, or a check run falling back to a status.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub github_mode: GithubModeArg,
+    /// GitHub: do not append the summary to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    pub no_step_summary: bool,
+    /// GitHub: do not print workflow-command annotations.
+    #[arg(long)]
+    pub no_annotations: bool,
+}
+
+/// `cavra report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Where to post.
+    #[arg(value_enum)]
+    pub forge: ReportForge,
+    /// The gate result: the JSON written by `cavra gate --report json=FILE` (`-`: stdin).
+    #[arg(value_name = "RESULT", required_unless_present = "pending")]
+    pub result: Option<PathBuf>,
+    /// Post a pending status (GitLab: running) for --head instead; run it before the gate.
+    #[arg(long, conflicts_with = "result")]
+    pub pending: bool,
+    /// The commit a --pending status is for.
+    #[arg(long, value_name = "REV", default_value = "HEAD", requires = "pending")]
+    pub head: String,
+    /// The repository --head is resolved in.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+    /// A minijinja template for the Markdown summary (as `cavra gate --markdown-template`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown_template: Option<PathBuf>,
+    /// After posting, exit with the verdict's code (1 fail, 2 needs approval) instead of 0.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// How to post.
+    #[command(flatten)]
+    pub post: PostArgs,
+}
+
+/// `cavra init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The forge whose template to write.
+    #[arg(value_enum)]
+    pub forge: InitForge,
+    /// The repository's root directory.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The starter policy's mode (audit: report only, a good first week).
+    #[arg(long, value_enum, default_value = "enforce")]
+    pub mode: ModeArg,
+    /// Sign each verdict keylessly with the CI's OIDC identity (Sigstore), or not at all.
+    #[arg(long, value_enum, default_value = "none")]
+    pub attest: InitAttest,
+    /// Replace files that exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Forges `cavra init` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitForge {
+    /// GitHub Actions.
+    Github,
+    /// GitLab CI/CD.
+    Gitlab,
+    /// Azure Pipelines.
+    Azure,
+}
+
+/// Signing in the written template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitAttest {
+    /// Do not sign verdicts.
+    None,
+    /// Sign keylessly with the CI's OIDC token.
+    Keyless,
 }
 
 /// `cavra commands`.
@@ -138,6 +282,12 @@ pub struct GateArgs {
     /// How to sign the --attest bundle.
     #[command(flatten)]
     pub signing: crate::commands::signing::SigningArgs,
+    /// Also post the verdict to a forge, as `cavra report FORGE` does.
+    #[arg(long, value_enum, value_name = "FORGE")]
+    pub post: Option<ReportForge>,
+    /// How to post.
+    #[command(flatten)]
+    pub post_args: PostArgs,
 }
 
 /// Modes on the command line.

@@ -20,6 +20,6 @@ pub use policy_source::{LoadedPolicy, POLICY_PATHS, load_policy};
 pub use run::{GateOptions, run_gate};
 pub use time::now_rfc3339;
 pub use verdict::{
-    Approval, BreakGlassRecord, ChangeReport, Counts, PolicyInfo, RevisionInfo, SCHEMA_VERSION,
-    Status, ToolInfo, Verdict, is_approved,
+    Approval, BreakGlassRecord, ChangeReport, Counts, MAX_RESULT_BYTES, PolicyInfo, RevisionInfo,
+    SCHEMA_VERSION, Status, ToolInfo, Verdict, is_approved,
 };

@@ -1,9 +1,10 @@
 //! `cavra gate`.
 
+use super::report;
 use crate::args::GateArgs;
-use crate::{exit, output};
+use crate::output;
 use cavra_diff::{ContentLimits, RevisionsRequest};
-use cavra_gate::{Approval, GateError, GateOptions, Status, run_gate};
+use cavra_gate::{Approval, GateError, GateOptions, run_gate};
 use cavra_policy::Date;
 use cavra_report::{Format, RenderOptions, render};
 use std::path::PathBuf;
@@ -47,14 +48,7 @@ pub fn run(args: GateArgs) -> Result<u8, GateError> {
         }
         (None, false) => None,
     };
-    let markdown_template = args
-        .markdown_template
-        .as_ref()
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .map_err(|e| GateError::Usage(format!("cannot read template {}: {e}", p.display())))
-        })
-        .transpose()?;
+    let markdown_template = report::read_template(args.markdown_template.as_deref())?;
     let opts = GateOptions {
         repo_path: args.repo,
         revisions: RevisionsRequest {
@@ -95,11 +89,18 @@ pub fn run(args: GateArgs) -> Result<u8, GateError> {
             signed.signer
         );
     }
-    Ok(match verdict.verdict {
-        Status::Pass => exit::PASS,
-        Status::Fail => exit::FAIL,
-        Status::NeedsApproval => exit::NEEDS_APPROVAL,
-    })
+    if let Some(forge) = args.post {
+        let posted = report::post(
+            forge,
+            &verdict,
+            &args.post_args,
+            markdown_template.as_deref(),
+            &env,
+        )
+        .map_err(report::forge_error)?;
+        report::print_posted(&posted);
+    }
+    Ok(report::verdict_code(verdict.verdict))
 }
 
 /// `GROUP=USER` or `GROUP=USER@SHA`.

@@ -3,9 +3,11 @@
 pub(crate) mod attest;
 mod evaluate;
 mod gate;
+mod init;
 pub(crate) mod keys;
 mod list_commands;
 mod policy;
+pub(crate) mod report;
 pub(crate) mod signing;
 pub(crate) mod verify_bundle;
 
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Attest(cmd) => attest::run(cmd),
         Command::VerifyBundle(args) => verify_bundle::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Init(args) => init::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("cavra: error: {e}");
