@@ -290,10 +290,11 @@ pub fn pending(
     })
 }
 
-/// The note's body: the summary, starting with [`NOTE_MARKER`], cut to GitLab's limit.
+/// The note's body: the summary, starting with [`NOTE_MARKER`] (added when it does not), cut
+/// to GitLab's limit.
 fn note_body(summary: &str) -> String {
-    let body = if summary.contains(NOTE_MARKER) {
-        summary.to_string()
+    let body = if summary.trim_start().starts_with(NOTE_MARKER) {
+        summary.trim_start().to_string()
     } else {
         format!("{NOTE_MARKER}\n{summary}")
     };
@@ -400,8 +401,9 @@ fn upsert_note(
     }
 }
 
-/// cavra's note: not a system note, and its body holds [`NOTE_MARKER`]; a note that starts with
-/// it is preferred over one that quotes it.
+/// cavra's note: the oldest note that is not a system note and whose body starts with
+/// [`NOTE_MARKER`] (cavra's bodies always do). A body that merely contains the marker is someone
+/// quoting or copying cavra's note (`> <!-- cavra:gate -->`), which cavra could not edit anyway.
 fn find_note(
     client: &Transport<'_>,
     cfg: &GitlabConfig,
@@ -416,17 +418,15 @@ fn find_note(
     let notes: Vec<serde_json::Value> = api::paged(endpoint, Pagination::Limit(MAX_NOTES))
         .query(client)
         .map_err(|e| client.error("list merge request notes", e))?;
-    let ours: Vec<(u64, &str)> = notes
+    Ok(notes
         .iter()
         .filter(|n| n["system"].as_bool() != Some(true))
-        .filter_map(|n| Some((n["id"].as_u64()?, n["body"].as_str()?)))
-        .filter(|(_, body)| body.contains(NOTE_MARKER))
-        .collect();
-    Ok(ours
-        .iter()
-        .find(|(_, body)| body.trim_start().starts_with(NOTE_MARKER))
-        .or(ours.first())
-        .map(|(id, _)| *id))
+        .filter(|n| {
+            n["body"]
+                .as_str()
+                .is_some_and(|body| body.trim_start().starts_with(NOTE_MARKER))
+        })
+        .find_map(|n| n["id"].as_u64()))
 }
 
 fn create_note(
@@ -545,6 +545,13 @@ impl<'a> Transport<'a> {
             None => message,
         };
         let (status, message) = match err {
+            ApiError::Client { source } => {
+                return ForgeError::Transport {
+                    forge: FORGE,
+                    operation: operation.into(),
+                    message: self.token.scrub(&with_reason(source.0)),
+                };
+            }
             ApiError::GitlabWithStatus { status, msg } => (status.as_u16(), msg),
             ApiError::GitlabObjectWithStatus { status, obj }
             | ApiError::GitlabUnrecognizedWithStatus { status, obj } => {

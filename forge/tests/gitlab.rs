@@ -289,14 +289,16 @@ fn the_note_is_updated_in_place_and_other_notes_are_left_alone() {
         false,
         "alice",
     );
-    let system = m.add_note(7, "added 1 commit <!-- cavra:gate -->", true, "alice");
+    let system = m.add_note(7, "<!-- cavra:gate -->\nadded 1 commit", true, "alice");
+    let quote = "> <!-- cavra:gate -->\n> ## cavra gate\n\nWhy does this need approval?";
+    let quoting = m.add_note(7, quote, false, "alice");
 
     let first = gitlab::report(&cfg, &approval, &md(&approval)).unwrap();
     assert_eq!(
         first.actions[0].split(" on ").next().unwrap(),
         "commit status cavra/gate = failed"
     );
-    let ours = m.notes(7)[2]["id"].as_u64().unwrap();
+    let ours = m.notes(7)[3]["id"].as_u64().unwrap();
     assert_eq!(
         first.actions[1],
         format!("merge request !7 note {ours} created")
@@ -317,15 +319,17 @@ fn the_note_is_updated_in_place_and_other_notes_are_left_alone() {
         ]
     );
     let notes = m.notes(7);
-    assert_eq!(notes.len(), 3, "still one cavra note: {notes:#?}");
+    assert_eq!(notes.len(), 4, "still one cavra note: {notes:#?}");
     assert_eq!(notes[0]["id"], theirs);
     assert_eq!(
         notes[0]["body"],
         "Looks good to me, but see the workflow change."
     );
     assert_eq!(notes[1]["id"], system);
-    assert_eq!(notes[1]["body"], "added 1 commit <!-- cavra:gate -->");
-    assert_eq!(notes[2]["body"], body.as_str());
+    assert_eq!(notes[1]["body"], "<!-- cavra:gate -->\nadded 1 commit");
+    assert_eq!(notes[2]["id"], quoting);
+    assert_eq!(notes[2]["body"], quote);
+    assert_eq!(notes[3]["body"], body.as_str());
     assert_eq!(fields(&m.requests()[2])["body"], body);
     no_violations(&m);
 }
