@@ -785,11 +785,14 @@ pub fn append_step_summary(path: &Path, summary_markdown: &str) -> std::io::Resu
     let room = usize::try_from(room).unwrap_or(usize::MAX);
     let mut text = String::with_capacity(summary_markdown.len().min(room) + 2);
     text.push_str(separator);
-    if summary_markdown.len() + 1 <= room {
+    let newline = if summary_markdown.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    if summary_markdown.len() + newline.len() <= room {
         text.push_str(summary_markdown);
-        if !summary_markdown.ends_with('\n') {
-            text.push('\n');
-        }
+        text.push_str(newline);
     } else if room > NOTE.len() {
         let mut end = room - NOTE.len();
         while !summary_markdown.is_char_boundary(end) {
