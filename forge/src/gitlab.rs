@@ -121,7 +121,9 @@ pub struct GitlabConfig {
     pub token_kind: TokenKind,
     /// `CI_PIPELINE_ID`, so the status joins this pipeline.
     pub pipeline_id: Option<u64>,
-    /// `CI_COMMIT_REF_NAME` (or `CI_MERGE_REQUEST_SOURCE_BRANCH_NAME`).
+    /// The pipeline's ref: `CI_MERGE_REQUEST_REF_PATH` in a merge request pipeline
+    /// (`refs/merge-requests/<iid>/head`), else `CI_COMMIT_REF_NAME` (or
+    /// `CI_MERGE_REQUEST_SOURCE_BRANCH_NAME`).
     pub ref_name: Option<String>,
     /// `CI_JOB_URL`: where the status links to.
     pub target_url: Option<String>,
@@ -183,7 +185,10 @@ impl GitlabConfig {
             },
             token,
             pipeline_id: number("CI_PIPELINE_ID")?,
-            ref_name: get("CI_COMMIT_REF_NAME")
+            // A merge request pipeline's ref is `refs/merge-requests/<iid>/head`, not the branch:
+            // with `pipeline_id`, GitLab looks the pipeline up by commit *and* ref.
+            ref_name: get("CI_MERGE_REQUEST_REF_PATH")
+                .or_else(|| get("CI_COMMIT_REF_NAME"))
                 .or_else(|| get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")),
             target_url: get("CI_JOB_URL"),
             retry: RetryPolicy::default(),
@@ -333,38 +338,65 @@ fn set_status(
             "GitLab: no commit to set the status on".into(),
         ));
     }
-    let mut builder = CreateCommitStatus::builder();
-    builder
-        .project(cfg.project_id())
-        .commit(sha)
-        .state(state.endpoint_state())
-        .name(STATUS_NAME)
-        .description(description);
-    if let Some(url) = fitting(cfg.target_url.as_ref()) {
-        builder.target_url(url);
-    }
-    if let Some(name) = fitting(cfg.ref_name.as_ref()) {
-        builder.ref_(name);
-    }
-    if let Some(id) = cfg.pipeline_id {
-        builder.pipeline_id(id);
-    }
-    let endpoint = builder
-        .build()
-        .map_err(|e| ForgeError::Config(format!("GitLab: commit status: {e}")))?;
     let short = sha.get(..7).unwrap_or(sha);
     let action = format!(
         "commit status {STATUS_NAME} = {} on {short}",
         state.as_str()
     );
-    match api::raw(endpoint).query(client) {
-        Ok(_) => Ok(action),
+    let post = |pipeline_id: Option<u64>| {
+        let mut builder = CreateCommitStatus::builder();
+        builder
+            .project(cfg.project_id())
+            .commit(sha)
+            .state(state.endpoint_state())
+            .name(STATUS_NAME)
+            .description(description);
+        if let Some(url) = fitting(cfg.target_url.as_ref()) {
+            builder.target_url(url);
+        }
+        if let Some(name) = fitting(cfg.ref_name.as_ref()) {
+            builder.ref_(name);
+        }
+        if let Some(id) = pipeline_id {
+            builder.pipeline_id(id);
+        }
+        let endpoint = builder
+            .build()
+            .map_err(|e| ForgeError::Config(format!("GitLab: commit status: {e}")))?;
+        Ok(api::raw(endpoint).query(client))
+    };
+    let mut answer = post(cfg.pipeline_id)?;
+    let mut outside = None;
+    // GitLab answers 404 "Pipeline for pipeline_id, sha and ref" when the pipeline ran on
+    // another commit (a merged-results pipeline tests the merge commit, the gate reports on the
+    // merge request's head) or another ref. Then the status goes on that commit's own pipeline
+    // (or an external one GitLab makes) rather than failing the report.
+    if let (Some(id), Err(e)) = (cfg.pipeline_id, &answer) {
+        if no_such_pipeline(e) {
+            client.forget_give_up();
+            answer = post(None)?;
+            outside = Some(id);
+        }
+    }
+    match answer {
+        Ok(_) => Ok(match outside {
+            Some(id) => {
+                format!("{action} (outside pipeline {id}, which ran on another commit or ref)")
+            }
+            None => action,
+        }),
         Err(e) if already_in(&e, state) => {
             client.forget_give_up();
             Ok(format!("{action} (already set)"))
         }
         Err(e) => Err(client.error("set commit status", e)),
     }
+}
+
+/// `404 Pipeline for pipeline_id, sha and ref Not Found`.
+fn no_such_pipeline(err: &ApiError<TransportError>) -> bool {
+    matches!(err, ApiError::GitlabWithStatus { status, msg }
+        if status.as_u16() == 404 && msg.contains("Pipeline for pipeline_id"))
 }
 
 /// GitLab refuses to re-post the state a status already has: `400 Cannot transition status via

@@ -335,6 +335,53 @@ fn the_note_is_updated_in_place_and_other_notes_are_left_alone() {
 }
 
 #[test]
+fn a_pipeline_on_another_commit_or_ref_does_not_fail_the_status() {
+    let (deny, _, _) = verdicts();
+    let head = deny.revisions.head.clone();
+    let (m, mut cfg) = private("42");
+    cfg.merge_request_iid = None;
+    cfg.ref_name = Some("refs/merge-requests/7/head".into());
+    // A merged-results pipeline: it ran on the merge commit, under another ref.
+    m.pipeline(
+        1234,
+        "5ca1ab1e00000000000000000000000000000000",
+        "refs/merge-requests/7/merge",
+    );
+    let posted = gitlab::report(&cfg, &deny, &md(&deny)).unwrap();
+    assert_eq!(
+        posted.actions,
+        [format!(
+            "commit status cavra/gate = failed on {} (outside pipeline 1234, which ran on another commit or ref)",
+            short(&head)
+        )]
+    );
+    let requests = m.requests();
+    assert_eq!(requests.len(), 2);
+    let (first, second) = (fields(&requests[0]), fields(&requests[1]));
+    assert_eq!(first.get("pipeline_id").map(String::as_str), Some("1234"));
+    assert_eq!(second.get("pipeline_id"), None);
+    assert_eq!(second["ref"], "refs/merge-requests/7/head");
+    assert_eq!(m.status(&head, "cavra/gate").as_deref(), Some("failed"));
+
+    // The job's own pipeline on this commit and ref keeps the status in it.
+    m.clear();
+    m.pipeline(1235, &head, "refs/merge-requests/7/head");
+    cfg.pipeline_id = Some(1235);
+    let posted = gitlab::pending(&cfg, &head, StatusState::Running).unwrap();
+    assert_eq!(
+        posted.actions,
+        [format!(
+            "commit status cavra/gate = running on {}",
+            short(&head)
+        )]
+    );
+    let requests = m.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(fields(&requests[0])["pipeline_id"], "1235");
+    no_violations(&m);
+}
+
+#[test]
 fn the_note_is_found_on_a_later_page() {
     let (deny, _, pass) = verdicts();
     let (m, cfg) = private("42");
@@ -626,6 +673,15 @@ fn configuration_comes_from_gitlab_ci_variables() {
         ("CI_COMMIT_REF_NAME", "feature/x"),
         ("CI_JOB_URL", JOB_URL),
     ];
+    let mut merge_request = full.to_vec();
+    merge_request.push(("CI_MERGE_REQUEST_REF_PATH", "refs/merge-requests/7/head"));
+    let cfg = GitlabConfig::from_env(&env_of(&merge_request)).unwrap();
+    assert_eq!(
+        cfg.ref_name.as_deref(),
+        Some("refs/merge-requests/7/head"),
+        "a merge request pipeline's ref"
+    );
+
     let cfg = GitlabConfig::from_env(&env_of(&full)).unwrap();
     assert_eq!(cfg.api_url, "https://gitlab.example.com/gitlab/api/v4");
     assert_eq!(cfg.project, "42");

@@ -49,6 +49,9 @@ struct State {
     /// Commit statuses by `(sha, name)`.
     statuses: BTreeMap<(String, String), String>,
     script: Vec<Scripted>,
+    /// Pipelines `(id, sha, ref)`; when there are any, a status's `pipeline_id` must name one
+    /// with the status's commit and (when given) ref, as GitLab requires.
+    pipelines: Vec<(u64, String, String)>,
     /// Bodies that did not match their schema (the mock also answers them with 400).
     violations: Vec<String>,
 }
@@ -156,6 +159,12 @@ impl MockGitlab {
         st.statuses.get(&(sha.into(), name.into())).cloned()
     }
 
+    /// Registers a pipeline (see `State::pipelines`).
+    pub fn pipeline(&self, id: u64, sha: &str, git_ref: &str) {
+        let mut st = self.state.lock().unwrap();
+        st.pipelines.push((id, sha.into(), git_ref.into()));
+    }
+
     /// Bodies that did not match their schema.
     pub fn violations(&self) -> Vec<String> {
         self.state.lock().unwrap().violations.clone()
@@ -239,6 +248,15 @@ fn handle(setup: &Setup, schemas: &Schemas, st: &mut State, req: &Request) -> Re
                 Ok(body) => body,
                 Err(response) => return response,
             };
+            if let Some(id) = body["pipeline_id"].as_u64() {
+                let git_ref = body["ref"].as_str();
+                let found = st.pipelines.iter().any(|(pid, psha, pref)| {
+                    *pid == id && psha == sha && git_ref.is_none_or(|r| r == pref)
+                });
+                if !found && !st.pipelines.is_empty() {
+                    return message(404, "404 Pipeline for pipeline_id, sha and ref Not Found");
+                }
+            }
             let state = body["state"].as_str().unwrap_or_default().to_string();
             let name = body["name"]
                 .as_str()
