@@ -158,12 +158,12 @@ impl GitlabConfig {
                  set commit statuses or write notes)",
             );
         }
-        if !missing.is_empty() {
+        let (Some(api_url), Some(project), Some((token, from))) = (api_url, project, token) else {
             return Err(ForgeError::Config(format!(
                 "GitLab: missing {}",
                 missing.join(", ")
             )));
-        }
+        };
         let number = |name: &str| -> Result<Option<u64>, ForgeError> {
             get(name)
                 .map(|v| {
@@ -173,10 +173,9 @@ impl GitlabConfig {
                 })
                 .transpose()
         };
-        let (token, from) = token.unwrap_or_else(|| unreachable!());
         let cfg = GitlabConfig {
-            api_url: api_url.unwrap_or_default(),
-            project: project.unwrap_or_default(),
+            api_url,
+            project,
             merge_request_iid: number("CI_MERGE_REQUEST_IID")?,
             token_kind: if from == "CI_JOB_TOKEN" {
                 TokenKind::Job
