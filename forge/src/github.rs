@@ -185,11 +185,8 @@ pub fn report(
         GithubMode::Status => client.status(sha, status_of(state), &title, Vec::new()),
         GithubMode::CheckRun => client.check_run(verdict, state, &title, summary_markdown),
         GithubMode::Auto => match client.check_run(verdict, state, &title, summary_markdown) {
-            Err(Failure::Create(e)) if forbids_checks(&e) => {
-                let note = format!(
-                    "check run not allowed ({e}); reported as a commit status instead",
-                    e = short_reason(&e)
-                );
+            Err(Failure::Create(refused)) if refused.forbids_checks() => {
+                let note = fallback_note(&refused.error);
                 client.status(sha, status_of(state), &title, vec![note])
             }
             other => other,
@@ -208,11 +205,8 @@ pub fn pending(cfg: &GithubConfig, head_sha: &str) -> Result<Posted, ForgeError>
         GithubMode::Status => client.status(head_sha, pending, running, Vec::new()),
         GithubMode::CheckRun => client.pending_check_run(head_sha),
         GithubMode::Auto => match client.pending_check_run(head_sha) {
-            Err(Failure::Create(e)) if forbids_checks(&e) => {
-                let note = format!(
-                    "check run not allowed ({}); reported as a commit status instead",
-                    short_reason(&e)
-                );
+            Err(Failure::Create(refused)) if refused.forbids_checks() => {
+                let note = fallback_note(&refused.error);
                 client.status(head_sha, pending, running, vec![note])
             }
             other => other,
@@ -240,40 +234,53 @@ fn conclusion_of(state: GateState) -> (CheckRunConclusion, &'static str) {
     }
 }
 
-/// A 403 that is not a rate limit: the token may not write checks.
-fn forbids_checks(e: &ForgeError) -> bool {
-    matches!(e, ForgeError::Api { status: 403, message, .. }
-        if !message.to_ascii_lowercase().contains("rate limit"))
-}
-
-/// `HTTP 403: message`, for a note.
-fn short_reason(e: &ForgeError) -> String {
-    match e {
+/// The action line that says why a commit status was posted instead of a check run.
+fn fallback_note(e: &ForgeError) -> String {
+    let reason = match e {
         ForgeError::Api {
             status, message, ..
         } => format!("HTTP {status}: {message}"),
         other => other.to_string(),
+    };
+    format!(
+        "check run not allowed ({reason}); reported as a commit status instead (the token needs \
+         `checks: write` for a check run with annotations)"
+    )
+}
+
+/// A request that failed for good.
+struct Refused {
+    error: ForgeError,
+    /// GitHub's answer was a rate limit (a header or the message says so).
+    rate_limited: bool,
+}
+
+impl Refused {
+    /// A 403 that is not a rate limit: the token may not write checks (a fork's pull request,
+    /// a workflow without `checks: write`).
+    fn forbids_checks(&self) -> bool {
+        self.error.status() == Some(403) && !self.rate_limited
     }
 }
 
 /// A failed step: the check run's create request (which may fall back to a status), or a
 /// later one.
 enum Failure {
-    Create(ForgeError),
+    Create(Refused),
     Later(ForgeError),
 }
 
 impl Failure {
     fn into_error(self) -> ForgeError {
         match self {
-            Failure::Create(e) | Failure::Later(e) => e,
+            Failure::Create(Refused { error, .. }) | Failure::Later(error) => error,
         }
     }
 }
 
-impl From<ForgeError> for Failure {
-    fn from(e: ForgeError) -> Failure {
-        Failure::Later(e)
+impl From<Refused> for Failure {
+    fn from(refused: Refused) -> Failure {
+        Failure::Later(refused.error)
     }
 }
 
@@ -366,7 +373,7 @@ impl<'a> Client<'a> {
         method: http::Method,
         route: &str,
         body: &B,
-    ) -> Result<Created, ForgeError> {
+    ) -> Result<Created, Refused> {
         self.runtime.block_on(async {
             let mut attempt = 0;
             loop {
@@ -400,7 +407,12 @@ impl<'a> Client<'a> {
                 };
                 match next {
                     Next::RetryAfter(wait) => tokio::time::sleep(wait).await,
-                    Next::GiveUp(why) => return Err(failed.into_error(operation, why)),
+                    Next::GiveUp(why) => {
+                        return Err(Refused {
+                            rate_limited: failed.rate_limited(),
+                            error: failed.into_error(operation, why),
+                        });
+                    }
                 }
             }
         })
@@ -668,6 +680,17 @@ impl Failed {
     fn header(&self, name: &str) -> Option<String> {
         let value = self.headers.as_ref()?.get(name)?;
         value.to_str().ok().map(str::to_string)
+    }
+
+    /// A rate limit, primary or secondary: 429, `Retry-After`, `X-RateLimit-Remaining: 0`,
+    /// or a message that says so.
+    fn rate_limited(&self) -> bool {
+        self.status == Some(429)
+            || self.header("retry-after").is_some()
+            || self
+                .header("x-ratelimit-remaining")
+                .is_some_and(|v| v.trim() == "0")
+            || self.message.to_ascii_lowercase().contains("rate limit")
     }
 
     fn into_error(self, operation: &str, why: Option<String>) -> ForgeError {

@@ -554,6 +554,24 @@ fn a_forbidden_check_run_falls_back_to_a_commit_status() {
             posted.actions
         );
     }
+    // `pending` falls back the same way.
+    let mock = MockGithub::start("");
+    mock.script([github_error(403, "Resource not accessible by integration")]);
+    let head = v.fail.revisions.head.clone();
+    let posted = pending(&config(&mock, GithubMode::Auto), &head).unwrap();
+    let calls = bodies(&mock);
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[1],
+        (
+            Call::CreateStatus,
+            json!({"state": "pending", "context": "cavra/gate", "target_url": DETAILS, "description": "cavra gate is running"})
+        )
+    );
+    assert!(
+        posted.actions[1].ends_with(": pending (cavra gate is running)"),
+        "{posted:?}"
+    );
     // A missing approval says so in the description.
     let title = cavra_report::title(&v.approval);
     assert!(title.contains("awaiting approval by security"), "{title}");
@@ -755,6 +773,16 @@ fn rate_limits_are_honoured() {
     assert_eq!(err.status(), Some(403));
     let text = err.to_string();
     assert!(text.contains("3600s"), "{text}");
+
+    // The same from the headers alone, whatever the message says.
+    let mock = MockGithub::start("");
+    let reset = cavra_forge::retry::now_unix() + 3_600;
+    mock.script([github_error(403, "Forbidden")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", &reset.to_string())]);
+    let err = post(&mock, GithubMode::Auto, &verdicts().fail).unwrap_err();
+    assert_eq!(mock.calls().len(), 1);
+    assert_eq!(err.status(), Some(403));
 }
 
 #[test]

@@ -168,6 +168,9 @@ fn check(prefix: &str, req: &Request) -> Result<Call, String> {
     if !accept.contains("application/vnd.github") && !accept.contains("application/json") {
         return Err(format!("{path}: Accept is {accept:?}"));
     }
+    if req.header("x-github-api-version").is_none() {
+        return Err(format!("{path}: no X-GitHub-Api-Version"));
+    }
     if req.header("user-agent").is_none_or(str::is_empty) {
         return Err(format!("{path}: no User-Agent"));
     }
