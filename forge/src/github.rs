@@ -156,12 +156,17 @@ fn check_api_url(url: &str, name: &str) -> Result<String, ForgeError> {
     }
 }
 
-/// `(owner, name)` of `owner/name`.
+/// `(owner, name)` of `owner/name` (letters, digits, `-`, `_` and `.`: safe in a URL path).
 fn split_repository(repository: &str) -> Result<(&str, &str), ForgeError> {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
     match repository.split_once('/') {
-        Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
-            Ok((owner, name))
-        }
+        Some((owner, name)) if part(owner) && part(name) => Ok((owner, name)),
         _ => Err(ForgeError::Config(format!(
             "GitHub: the repository must be given as owner/name (GITHUB_REPOSITORY), not \
              {repository:?}"
@@ -177,8 +182,9 @@ pub fn report(
     verdict: &Verdict,
     summary_markdown: &str,
 ) -> Result<Posted, ForgeError> {
-    let client = Client::new(cfg)?;
     let sha = verdict.revisions.head.as_str();
+    check_sha(sha)?;
+    let client = Client::new(cfg)?;
     let state = GateState::of(verdict);
     let title = cavra_report::title(verdict);
     match cfg.mode {
@@ -198,6 +204,7 @@ pub fn report(
 /// Marks `head_sha` as being judged: an `in_progress` check run, or a `pending` commit status
 /// (see [`GithubMode`]).
 pub fn pending(cfg: &GithubConfig, head_sha: &str) -> Result<Posted, ForgeError> {
+    check_sha(head_sha)?;
     let client = Client::new(cfg)?;
     let pending = StatusState::Pending;
     let running = "cavra gate is running";
@@ -213,6 +220,17 @@ pub fn pending(cfg: &GithubConfig, head_sha: &str) -> Result<Posted, ForgeError>
         },
     }
     .map_err(Failure::into_error)
+}
+
+/// A full commit id (SHA-1 or SHA-256, hexadecimal), as GitHub needs it.
+fn check_sha(sha: &str) -> Result<(), ForgeError> {
+    if matches!(sha.len(), 40 | 64) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(ForgeError::Config(format!(
+            "GitHub: {sha:?} is not a full commit id (40 or 64 hexadecimal digits)"
+        )))
+    }
 }
 
 /// The commit status state of `state`. A missing approval is a `failure` whose description

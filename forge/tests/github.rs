@@ -465,6 +465,19 @@ fn long_summaries_titles_and_messages_are_cut_to_githubs_limits() {
 }
 
 #[test]
+fn a_short_or_odd_commit_id_is_refused_before_any_request() {
+    let mock = MockGithub::start("");
+    let cfg = config(&mock, GithubMode::Auto);
+    for sha in ["abc1234", "../../x", ""] {
+        match pending(&cfg, sha) {
+            Err(ForgeError::Config(text)) => assert!(text.contains("full commit id"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(mock.calls().is_empty());
+}
+
+#[test]
 fn pending_creates_an_in_progress_check_run() {
     let mock = MockGithub::start("");
     let head = verdicts().fail.revisions.head.clone();
@@ -895,6 +908,11 @@ fn configuration_comes_from_the_actions_environment() {
     let text = missing(&[
         ("GITHUB_TOKEN", "t0123456"),
         ("GITHUB_REPOSITORY", "no-slash"),
+    ]);
+    assert!(text.contains("owner/name"), "{text}");
+    let text = missing(&[
+        ("GITHUB_TOKEN", "t0123456"),
+        ("GITHUB_REPOSITORY", "o/r?x=1"),
     ]);
     assert!(text.contains("owner/name"), "{text}");
     let text = missing(&[
