@@ -22,7 +22,7 @@
 //! `PRIVATE-TOKEN`; without it `CI_JOB_TOKEN` goes in `JOB-TOKEN`. GitLab does not let a job
 //! token set commit statuses or write notes, so its 401/403/404 answers say which token to set.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -412,23 +412,34 @@ fn already_in(err: &ApiError<TransportError>, state: StatusState) -> bool {
 }
 
 /// Updates cavra's note on merge request `iid`, or creates it; `(note id, created)`.
+///
+/// After a failure that may be stale (the note was changed, 409, or deleted, 404, since it was
+/// listed) or may have taken effect (a create answered 5xx or not at all), the notes are listed
+/// again, once, so a run never leaves a second cavra note.
 fn upsert_note(
     client: &Transport<'_>,
     cfg: &GitlabConfig,
     iid: u64,
     body: &str,
 ) -> Result<(u64, bool), ForgeError> {
-    let mut relisted = false;
+    let mut looked_again = false;
     loop {
-        let Some(id) = find_note(client, cfg, iid)? else {
-            return create_note(client, cfg, iid, body).map(|id| (id, true));
+        let result = match find_note(client, cfg, iid)? {
+            None => create_note(client, cfg, iid, body).map(|id| (id, true)),
+            Some(id) => edit_note(client, cfg, iid, id, body).map(|()| (id, false)),
         };
-        match edit_note(client, cfg, iid, id, body) {
-            Ok(()) => return Ok((id, false)),
-            // Changed (409) or deleted (404) since it was listed: look again, once.
-            Err(e) if !relisted && matches!(e.status(), Some(404 | 409)) => relisted = true,
-            Err(e) => return Err(e),
+        match result {
+            Err(e) if !looked_again && worth_a_second_look(&e) => looked_again = true,
+            other => return other,
         }
+    }
+}
+
+fn worth_a_second_look(err: &ForgeError) -> bool {
+    match err {
+        ForgeError::Transport { .. } => true,
+        ForgeError::Api { status, .. } => matches!(status, 404 | 409 | 500..=599),
+        ForgeError::Config(_) => false,
     }
 }
 
@@ -473,9 +484,10 @@ fn create_note(
         .build()
         .map_err(|e| ForgeError::Config(format!("GitLab: create note: {e}")))?;
     let operation = "create merge request note";
-    let answer = api::raw(endpoint)
-        .query(client)
-        .map_err(|e| client.error(operation, e))?;
+    client.at_most_once.set(true);
+    let answer = api::raw(endpoint).query(client);
+    client.at_most_once.set(false);
+    let answer = answer.map_err(|e| client.error(operation, e))?;
     serde_json::from_slice::<serde_json::Value>(&answer)
         .ok()
         .and_then(|note| note["id"].as_u64())
@@ -522,6 +534,9 @@ struct Transport<'a> {
     retry: &'a RetryPolicy,
     /// Why the last request stopped being retried, for its error message.
     gave_up: RefCell<Option<String>>,
+    /// The request must not be repeated once GitLab may have acted on it (creating a note):
+    /// a 5xx or a lost answer is returned at once; a 429 or refused connection is still retried.
+    at_most_once: Cell<bool>,
 }
 
 impl<'a> Transport<'a> {
@@ -560,6 +575,7 @@ impl<'a> Transport<'a> {
             kind: cfg.token_kind,
             retry: &cfg.retry,
             gave_up: RefCell::new(None),
+            at_most_once: Cell::new(false),
         })
     }
 
@@ -687,7 +703,12 @@ impl api::Client for Transport<'_> {
                         header: &|_| None,
                         now_unix: now_unix(),
                     };
-                    match self.retry.next(attempt, &answer) {
+                    let next = if self.at_most_once.get() && !e.is_connect() {
+                        Next::GiveUp(Some(NOT_REPEATED.into()))
+                    } else {
+                        self.retry.next(attempt, &answer)
+                    };
+                    match next {
                         Next::RetryAfter(wait) => {
                             std::thread::sleep(wait);
                             continue;
@@ -716,7 +737,12 @@ impl api::Client for Transport<'_> {
                     header: &lookup,
                     now_unix: now_unix(),
                 };
-                match self.retry.next(attempt, &answer) {
+                let next = if self.at_most_once.get() && status.is_server_error() {
+                    Next::GiveUp(Some(NOT_REPEATED.into()))
+                } else {
+                    self.retry.next(attempt, &answer)
+                };
+                match next {
                     Next::RetryAfter(wait) => {
                         std::thread::sleep(wait);
                         continue;
@@ -734,6 +760,9 @@ impl api::Client for Transport<'_> {
         }
     }
 }
+
+/// Why a request that may have taken effect was not repeated.
+const NOT_REPEATED: &str = "not repeated, as GitLab may have acted on it";
 
 /// An error with its causes (reqwest's own message leaves out why a connection failed).
 fn error_chain(err: &dyn std::error::Error) -> String {

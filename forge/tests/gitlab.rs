@@ -422,6 +422,49 @@ fn a_conflict_on_update_lists_again_and_retries_once() {
 }
 
 #[test]
+fn a_note_created_despite_a_5xx_answer_is_not_created_twice() {
+    let (deny, _, _) = verdicts();
+    let (m, cfg) = private("42");
+    // GitLab created the note, but the answer was lost behind a 502.
+    m.script_after(
+        "POST",
+        "/merge_requests/7/notes",
+        Response::error(502, "Bad Gateway"),
+    );
+    let posted = gitlab::report(&cfg, &deny, &md(&deny)).unwrap();
+    assert_eq!(posted.actions[1], "merge request !7 note 101 updated");
+    assert_eq!(
+        m.lines()[1..],
+        [
+            "GET /projects/42/merge_requests/7/notes?sort=asc&per_page=100&page=1",
+            "POST /projects/42/merge_requests/7/notes",
+            "GET /projects/42/merge_requests/7/notes?sort=asc&per_page=100&page=1",
+            "PUT /projects/42/merge_requests/7/notes/101",
+        ],
+        "the create is not repeated blindly: the notes are listed again"
+    );
+    assert_eq!(m.notes(7).len(), 1);
+
+    // It was not created: listed again, then created.
+    let (m, cfg) = private("42");
+    m.script(
+        "POST",
+        "/merge_requests/7/notes",
+        Response::error(503, "Service Unavailable"),
+    );
+    let posted = gitlab::report(&cfg, &deny, &md(&deny)).unwrap();
+    assert_eq!(posted.actions[1], "merge request !7 note 101 created");
+    let posts = m
+        .lines()
+        .iter()
+        .filter(|l| l.starts_with("POST /projects/42/merge_requests"))
+        .count();
+    assert_eq!(posts, 2);
+    assert_eq!(m.notes(7).len(), 1);
+    no_violations(&m);
+}
+
+#[test]
 fn server_errors_are_retried() {
     let (deny, _, _) = verdicts();
     let (m, cfg) = private("42");

@@ -39,6 +39,14 @@ struct Scripted {
     method: String,
     path: String,
     response: Response,
+    /// Serve the request as usual first (a note is created), then answer `response`.
+    after: bool,
+}
+
+impl Scripted {
+    fn matches(&self, req: &Request, path: &str, after: bool) -> bool {
+        self.after == after && self.method == req.method && path.contains(&self.path)
+    }
 }
 
 #[derive(Default)]
@@ -87,7 +95,13 @@ impl MockGitlab {
         let (rec, st) = (recorder.clone(), state.clone());
         let server = TestServer::start(move |req| {
             rec.record(req);
-            handle(&setup, &schemas, &mut st.lock().unwrap(), req)
+            let mut st = st.lock().unwrap();
+            let response = handle(&setup, &schemas, &mut st, req);
+            let path = req.path().strip_prefix(&setup.prefix).unwrap_or_default();
+            match st.script.iter().position(|s| s.matches(req, path, true)) {
+                Some(i) => st.script.remove(i).response,
+                None => response,
+            }
         });
         MockGitlab {
             server,
@@ -129,6 +143,18 @@ impl MockGitlab {
             method: method.into(),
             path: path.into(),
             response,
+            after: false,
+        });
+    }
+
+    /// Serves the next `method` request whose path contains `path` as usual, then answers it
+    /// with `response` (GitLab acted, the answer says otherwise).
+    pub fn script_after(&self, method: &str, path: &str, response: Response) {
+        self.state.lock().unwrap().script.push(Scripted {
+            method: method.into(),
+            path: path.into(),
+            response,
+            after: true,
         });
     }
 
@@ -221,11 +247,7 @@ fn handle(setup: &Setup, schemas: &Schemas, st: &mut State, req: &Request) -> Re
     {
         return message(401, "401 Unauthorized");
     }
-    if let Some(i) = st
-        .script
-        .iter()
-        .position(|s| s.method == req.method && path.contains(&s.path))
-    {
+    if let Some(i) = st.script.iter().position(|s| s.matches(req, path, false)) {
         return st.script.remove(i).response;
     }
     if req.method == "GET" && path == "/user" {
