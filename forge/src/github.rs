@@ -509,7 +509,7 @@ impl<'a> Client<'a> {
         );
         if shown < all.len() {
             line.push_str(&format!(
-                " ({} more not posted: GitHub shows at most {MAX_ANNOTATIONS} here)",
+                " ({} more left out: at most {MAX_ANNOTATIONS} go on a check run; the SARIF report has all)",
                 all.len() - shown
             ));
         }

@@ -426,7 +426,7 @@ fn at_most_a_thousand_annotations_are_posted_and_the_summary_says_so() {
     assert!(summary.chars().count() <= 65_535);
     assert!(
         posted.actions[0].starts_with(
-            "check run 42 created: failure, 1000 annotations in 20 requests (50 more not posted"
+            "check run 42 created: failure, 1000 annotations in 20 requests (50 more left out: at most 1000 go on a check run"
         ),
         "{:?}",
         posted.actions

@@ -168,6 +168,12 @@ fn check(prefix: &str, req: &Request) -> Result<Call, String> {
     if !accept.contains("application/vnd.github") && !accept.contains("application/json") {
         return Err(format!("{path}: Accept is {accept:?}"));
     }
+    for name in ["accept", "user-agent", "authorization", "content-type"] {
+        let count = req.headers.iter().filter(|(n, _)| n == name).count();
+        if count != 1 {
+            return Err(format!("{path}: {count} {name} headers"));
+        }
+    }
     if req.header("x-github-api-version").is_none() {
         return Err(format!("{path}: no X-GitHub-Api-Version"));
     }
