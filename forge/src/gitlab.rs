@@ -521,7 +521,7 @@ fn edit_note(
 /// A transport failure (connection, TLS, timeout), already scrubbed of the token.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct TransportError(String);
+struct TransportError(String);
 
 /// The `gitlab` crate's `Client` over blocking reqwest, with [`RetryPolicy`] applied to every
 /// request and the token in the header its kind needs. See the module documentation for why.
