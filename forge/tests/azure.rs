@@ -1,7 +1,5 @@
-//! Azure DevOps reports against a local mock (`support_azure`): real verdicts from a temporary
+//! Azure DevOps reports against a local mock (`cavra_testkit::forges::azure`): real verdicts from a temporary
 //! git repository, requests checked against the published request schemas.
-
-mod support_azure;
 
 use cavra_diff::{ContentLimits, RevisionsRequest};
 use cavra_forge::azure::{self, AzureAuth, AzureConfig, PrStatusState};
@@ -10,13 +8,13 @@ use cavra_forge::retry::RetryPolicy;
 use cavra_forge::{ForgeError, Posted, Token};
 use cavra_gate::{GateOptions, Status, Verdict, run_gate};
 use cavra_policy::Date;
+use cavra_testkit::forges::azure::{MockAzure, azure_error, fixture, schema};
 use cavra_testkit::http::Response;
 use git2::{Oid, Repository, Signature, Time};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support_azure::{MockAzure, azure_error, fixture, schema};
 
 const TOKEN: &str = "oauth-system-access-token-SECRET-0123456789";
 const PAT: &str = "testpat-0123456789abcdef";

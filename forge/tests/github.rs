@@ -1,8 +1,6 @@
-//! GitHub reports against a local mock (`support_github`): real verdicts from a temporary git
+//! GitHub reports against a local mock (`cavra_testkit::forges::github`): real verdicts from a temporary git
 //! repository and synthetic ones with many findings; every request is checked against GitHub's
 //! published request schemas, and the exact requests are asserted.
-
-mod support_github;
 
 use cavra_diff::{ContentLimits, RevisionsRequest};
 use cavra_forge::github::{
@@ -14,13 +12,13 @@ use cavra_forge::{ForgeError, Posted, Token};
 use cavra_gate::{GateOptions, Status, Verdict, run_gate};
 use cavra_policy::{Date, Mode};
 use cavra_report::Level;
+use cavra_testkit::forges::github::{Call, MockGithub, TOKEN, fixture, github_error, schema};
 use cavra_testkit::http::Response;
 use git2::{Oid, Repository, Signature, Time};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support_github::{Call, MockGithub, TOKEN, fixture, github_error, schema};
 
 const DETAILS: &str = "https://github.com/octo-org/hello-world/actions/runs/7";
 /// A file name with a comma, a colon and a percent sign (escaped in workflow commands).

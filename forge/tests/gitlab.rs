@@ -1,8 +1,6 @@
-//! The GitLab report against a mock GitLab (`support_gitlab`): real verdicts from a gated git
+//! The GitLab report against a mock GitLab (`cavra_testkit::forges::gitlab`): real verdicts from a gated git
 //! repository, every request body checked against the shapes GitLab documents
 //! (`tests/fixtures/gitlab/`), the note kept in the mock's memory so an update is real.
-
-mod support_gitlab;
 
 use cavra_diff::{ContentLimits, RevisionsRequest};
 use cavra_forge::gitlab::{self, GitlabConfig, StatusState, TokenKind};
@@ -11,11 +9,11 @@ use cavra_forge::retry::RetryPolicy;
 use cavra_forge::{ForgeError, Token};
 use cavra_gate::{GateOptions, Status, Verdict, run_gate};
 use cavra_policy::Date;
+use cavra_testkit::forges::gitlab::{Auth, MockGitlab, Setup, form};
 use cavra_testkit::http::Response;
 use git2::{Oid, Repository, Signature, Time};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use support_gitlab::{Auth, MockGitlab, Setup, form};
 
 const TOKEN: &str = "glpat-Secr3tT0kenValue-xyz";
 const JOB_URL: &str = "https://gitlab.example.com/group/project/-/jobs/99";

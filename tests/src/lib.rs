@@ -146,6 +146,17 @@ impl TestRepo {
         self
     }
 
+    /// Checks out branch `name`, making the working tree and index match it.
+    pub fn checkout(&self, name: &str) -> &Self {
+        self.repo
+            .set_head(&format!("refs/heads/{name}"))
+            .expect("set head");
+        self.repo
+            .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+            .expect("checkout");
+        self
+    }
+
     /// A path inside the working tree.
     pub fn join(&self, path: &str) -> PathBuf {
         self.path().join(path)

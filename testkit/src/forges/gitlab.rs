@@ -1,18 +1,19 @@
 //! A mock GitLab REST API for `forge/tests/gitlab.rs`: the commit-status and merge-request note
 //! endpoints, with the notes kept in memory (so an update is real), every body checked against
-//! the request shapes in `tests/fixtures/gitlab/` (derived from GitLab's docs), the token checked
+//! the request shapes in `testkit/fixtures/gitlab/` (derived from GitLab's docs), the token checked
 //! in the header its kind uses, and scriptable failures (401, 403, 404, 409, 429, 5xx).
 
-use cavra_testkit::http::{Recorder, Request, Response, TestServer};
-use cavra_testkit::schema::Schema;
+use crate::http::{Recorder, Request, Response, TestServer};
+use crate::schema::Schema;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-const STATUS_SCHEMA: &str = include_str!("../fixtures/gitlab/commit-status.request.schema.json");
+const STATUS_SCHEMA: &str = include_str!("../../fixtures/gitlab/commit-status.request.schema.json");
 const NOTE_CREATE_SCHEMA: &str =
-    include_str!("../fixtures/gitlab/mr-note-create.request.schema.json");
-const NOTE_EDIT_SCHEMA: &str = include_str!("../fixtures/gitlab/mr-note-edit.request.schema.json");
+    include_str!("../../fixtures/gitlab/mr-note-create.request.schema.json");
+const NOTE_EDIT_SCHEMA: &str =
+    include_str!("../../fixtures/gitlab/mr-note-edit.request.schema.json");
 
 /// Which header the mock expects the token in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! A mock Azure DevOps for one pull request: it checks every request (method, path with
 //! `api-version`, `Authorization`, and the body against the published request schemas in
-//! `tests/fixtures/azure-devops/`), answers iterations, keeps statuses and threads in memory so
+//! `testkit/fixtures/azure-devops/`), answers iterations, keeps statuses and threads in memory so
 //! updates are real, and can be scripted to fail.
 
-use cavra_testkit::http::{Recorder, Request, Response, TestServer};
-use cavra_testkit::schema::Schema;
+use crate::http::{Recorder, Request, Response, TestServer};
+use crate::schema::Schema;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 /// A fixture file's text.
 pub fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/azure-devops")
+        .join("fixtures/azure-devops")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }

@@ -2,8 +2,8 @@
 //! body against GitHub's published request schema) and answers as GitHub does, unless a test
 //! has scripted an error answer.
 
-use cavra_testkit::http::{Recorder, Request, Response, TestServer};
-use cavra_testkit::schema::Schema;
+use crate::http::{Recorder, Request, Response, TestServer};
+use crate::schema::Schema;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,7 +22,7 @@ pub enum Call {
 /// A copied fixture.
 pub fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/github")
+        .join("fixtures/github")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }
