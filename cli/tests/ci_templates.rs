@@ -411,6 +411,8 @@ struct JobRun {
     output: Output,
     log: String,
     artifacts: PathBuf,
+    /// The merge request's head commit.
+    head: String,
     _repo: tempfile::TempDir,
 }
 
@@ -418,6 +420,11 @@ struct JobRun {
 /// `content` on a merge request branch, and runs the `cavra-gate` job with gitlab-ci-local's
 /// shell executor as a merge request pipeline would.
 fn run_gitlab_job(gcl: &Path, path: &str, content: &str) -> JobRun {
+    run_gitlab_job_with(gcl, path, content, &[])
+}
+
+/// As [`run_gitlab_job`], with more CI/CD variables (`NAME=value`).
+fn run_gitlab_job_with(gcl: &Path, path: &str, content: &str, variables: &[String]) -> JobRun {
     let repo = tempfile::tempdir().unwrap();
     let dir = repo.path();
     git(dir, &["init", "-q", "-b", "main"]);
@@ -447,6 +454,7 @@ fn run_gitlab_job(gcl: &Path, path: &str, content: &str) -> JobRun {
     write(dir.join(path), content);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", "change"]);
+    let head = git(dir, &["rev-parse", "HEAD"]);
 
     let home = dir.join(".gitlab-ci-local/home");
     let started = std::time::Instant::now();
@@ -461,8 +469,9 @@ fn run_gitlab_job(gcl: &Path, path: &str, content: &str) -> JobRun {
         .args(["--variable", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main"])
         .arg("--variable")
         .arg(format!("CAVRA_BIN={}", env!("CARGO_BIN_EXE_cavra")))
+        .args(variables.iter().flat_map(|v| ["--variable", v.as_str()]))
         .arg("cavra-gate")
-        // No forge token: the report step must skip, not fail.
+        // No forge token from the machine: only `variables` may bring one.
         .env_remove("CI_JOB_TOKEN")
         .env_remove("CAVRA_GITLAB_TOKEN")
         .env_remove("GITHUB_ACTIONS")
@@ -489,6 +498,7 @@ fn run_gitlab_job(gcl: &Path, path: &str, content: &str) -> JobRun {
         output,
         log,
         artifacts: dir.join(".gitlab-ci-local/artifacts/cavra-gate"),
+        head,
         _repo: repo,
     }
 }
@@ -590,4 +600,51 @@ fn the_gitlab_job_passes_a_harmless_change() {
     let quality: serde_json::Value =
         serde_json::from_str(&read(run.artifacts.join("gl-code-quality-report.json"))).unwrap();
     assert_eq!(quality, serde_json::json!([]), "no issues for a pass");
+}
+
+#[test]
+fn the_gitlab_job_posts_its_status_and_note_to_gitlab() {
+    use cavra_testkit::forges::gitlab::{Auth, MockGitlab, Setup};
+    let Some(gcl) = gitlab_ci_local() else {
+        return;
+    };
+    let token = "glpat-gitlab-ci-local-0123456789";
+    let mock = MockGitlab::start(Setup {
+        token: token.into(),
+        auth: Auth::Private,
+        prefix: "/api/v4".into(),
+        project_segment: "42".into(),
+    });
+    let variables = [
+        format!("CI_API_V4_URL={}", mock.api_url()),
+        "CI_PROJECT_ID=42".to_string(),
+        "CI_MERGE_REQUEST_IID=7".to_string(),
+        format!("CAVRA_GITLAB_TOKEN={token}"),
+    ];
+    let run = run_gitlab_job_with(
+        &gcl,
+        ".github/workflows/release.yml",
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - run: curl -fsSL https://get.example.com/install.sh | sh\n",
+        &variables,
+    );
+    let said = format!("{}\n{}", text(&run.output), run.log);
+    assert!(run.log.contains("cavra gate exited 1"), "{said}");
+    assert!(mock.violations().is_empty(), "{:?}", mock.violations());
+    let statuses: Vec<String> = mock
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path().ends_with(&format!("/statuses/{}", run.head)))
+        .map(|r| r.text())
+        .collect();
+    assert_eq!(
+        statuses.len(),
+        2,
+        "running, then the verdict: {statuses:?}\n{said}"
+    );
+    assert!(statuses[0].contains("state=running"), "{statuses:?}");
+    assert!(statuses[1].contains("state=failed"), "{statuses:?}");
+    let notes = mock.notes(7);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0]["body"].as_str().unwrap().contains("pipe-to-shell"));
+    assert!(!said.contains(token), "the token leaked into the job log");
 }

