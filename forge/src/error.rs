@@ -40,6 +40,23 @@ impl ForgeError {
     }
 }
 
+/// An error with its causes, `: `-joined, each cause once (reqwest's and octocrab's own text
+/// leaves out why a connection failed); the first line only (octocrab's `Display` of some
+/// variants appends a backtrace section).
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text.lines().next().unwrap_or_default().to_string()
+}
+
 /// What an HTTP status usually means for a report, as a hint appended to the message.
 fn hint(status: u16) -> &'static str {
     match status {

@@ -5,13 +5,17 @@
 //! - [`gitlab`]: the `cavra/gate` commit status and one merge-request note, updated in place;
 //! - [`azure`]: a pull-request status (`cavra/gate`) and one pull-request thread.
 //!
-//! What is shown (title, Markdown summary, annotations) is computed once in [`present`]; how
-//! requests are retried is [`retry`]; tokens are [`Token`]s, which never print.
+//! What is shown (title, Markdown summary, annotations) and how text is cut to a forge's limits
+//! is [`present`]; how requests are retried is [`retry`]; tokens are [`Token`]s, which never
+//! print. Shared within the crate: reading CI variables and checking API URLs (`config`), and
+//! the blocking HTTP exchange of GitLab and Azure DevOps (`http`).
 
 pub mod azure;
+mod config;
 pub mod error;
 pub mod github;
 pub mod gitlab;
+mod http;
 pub mod present;
 pub mod retry;
 pub mod token;

@@ -1,4 +1,5 @@
-//! What every forge shows, computed once: the state, the title and the Markdown summary.
+//! What every forge shows, computed once: the state, the title and the Markdown summary; and
+//! how text is cut to a forge's limits.
 
 use cavra_gate::{Status, Verdict};
 use cavra_policy::Mode;
@@ -61,6 +62,41 @@ pub fn truncate(text: &str, max_chars: usize) -> String {
     format!("{}{NOTE}", &text[..end])
 }
 
+/// `text` cut to `max` characters, ending with `…` when cut.
+pub fn cut_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(0, |(i, _)| i);
+            format!("{}…", &text[..end])
+        }
+    }
+}
+
+/// `text` cut to `max` bytes on a character boundary, ending with `…` when cut.
+pub fn cut_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// A message from a server, trimmed, its first `max` characters followed by `…` when longer.
+pub fn bounded(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +112,28 @@ mod tests {
         assert_eq!(truncate("short", 10), "short");
         let wide = "é".repeat(100);
         assert!(truncate(&wide, 80).chars().count() <= 80);
+    }
+
+    #[test]
+    fn cuts_respect_characters() {
+        assert_eq!(cut_chars("abcdef", 4), "abc…");
+        assert_eq!(cut_chars("abcd", 4), "abcd");
+        let cut = cut_bytes(&"é".repeat(10), 7);
+        assert!(cut.len() <= 7, "{cut}");
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_on_a_character() {
+        let text = "é".repeat(200);
+        let cut = cut_bytes(&text, 255);
+        assert!(cut.len() <= 255 && cut.ends_with('…'), "{cut}");
+        assert_eq!(cut_bytes("short", 255), "short");
+    }
+
+    #[test]
+    fn server_messages_are_bounded() {
+        assert_eq!(bounded("  short \n", 500), "short");
+        assert_eq!(bounded(&"x".repeat(400), 300).chars().count(), 301);
     }
 }
