@@ -6,6 +6,7 @@ use cavra_extract::{Extraction, FileKind, NoFiles, Step, Via, extract};
 use cavra_shell::Context;
 
 mod common;
+use cavra_testkit::fuzz::Rng;
 use common::{no_errors, run};
 
 /// (line, location, shell, script) of each step.
@@ -361,26 +362,6 @@ const KINDS: [FileKind; 4] = [
     FileKind::Makefile,
     FileKind::ShellScript,
 ];
-
-/// Deterministic xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 /// Fragments that matter to one of the grammars.
 const TOKENS: &[&[u8]] = &[

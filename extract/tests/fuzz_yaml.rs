@@ -3,6 +3,7 @@
 //! Nothing may panic; each round must finish. Rounds: `CAVRA_FUZZ_ROUNDS` (default 2,000).
 
 use cavra_extract::{FileKind, Files, extract};
+use cavra_testkit::fuzz::Rng;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -34,20 +35,6 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const TOKENS: [&[u8]; 14] = [
     b"&a ",
     b"*a",
@@ -65,7 +52,7 @@ const TOKENS: [&[u8]; 14] = [
     b"[",
 ];
 
-fn mutate(rng: &mut XorShift, input: &[u8], other: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     let mut data = input.to_vec();
     for _ in 0..1 + rng.below(8) {
         let at = rng.below(data.len() + 1);
@@ -103,7 +90,7 @@ fn mutated_ci_files_never_panic() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    let mut rng = XorShift(0x5eed_cafe_f00d_1234);
+    let mut rng = Rng(0x5eed_cafe_f00d_1234);
     let kinds = [
         FileKind::GithubWorkflow,
         FileKind::GithubAction,

@@ -6,20 +6,7 @@
 
 use cavra_policy::builtin::PACKS;
 use cavra_policy::{NoFiles, cases, resolve_policy};
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use cavra_testkit::fuzz::Rng;
 
 const TOKENS: &[&[u8]] = &[
     b": ",
@@ -50,7 +37,7 @@ const TOKENS: &[&[u8]] = &[
     b"extends: [builtin:baseline]\n",
 ];
 
-fn mutate(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     let mut out = input.to_vec();
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(out.len() + 1);
@@ -86,7 +73,7 @@ fn mutated_policies_never_panic() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3_000);
     let baseline = resolve_policy("builtin:baseline", PACKS[0].policy, &NoFiles).unwrap();
-    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut accepted = 0;
     for round in 0..rounds {
         let pack = &PACKS[round % PACKS.len()];

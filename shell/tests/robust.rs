@@ -2,30 +2,7 @@
 //! fuzzing with a fixed seed, and megabyte-sized scripts.
 
 use cavra_shell::{Dialect, Options, Parsed, parse, redact};
-
-/// xorshift64*: deterministic, no dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn text(&mut self, items: &[&'static str]) -> &'static str {
-        items[self.below(items.len())]
-    }
-}
+use cavra_testkit::fuzz::Rng;
 
 /// Scripts to mutate: every construct the parsers know.
 const SEEDS: &[&str] = &[
@@ -121,7 +98,7 @@ fn mutate(rng: &mut Rng, seed: &str) -> String {
         let at = rng.below(s.len() + 1);
         match rng.below(5) {
             0 => {
-                let f = rng.text(FRAGMENTS).as_bytes();
+                let f = rng.pick(FRAGMENTS).as_bytes();
                 s.splice(at..at, f.iter().copied());
             }
             1 if !s.is_empty() => {
@@ -133,7 +110,7 @@ fn mutate(rng: &mut Rng, seed: &str) -> String {
                 s[i] = (rng.next() & 0x7f) as u8;
             }
             3 => {
-                let other = rng.text(SEEDS).as_bytes();
+                let other = rng.pick(SEEDS).as_bytes();
                 let from = rng.below(other.len());
                 let to = (from + rng.below(40)).min(other.len());
                 s.splice(at..at, other[from..to].iter().copied());
@@ -154,7 +131,7 @@ fn random_tokens(rng: &mut Rng) -> String {
         if rng.below(4) == 0 {
             s.push(char::from(b'a' + rng.below(26) as u8));
         } else {
-            let fragment = rng.text(FRAGMENTS);
+            let fragment = *rng.pick(FRAGMENTS);
             s.push_str(fragment);
         }
     }
@@ -202,7 +179,7 @@ fn fuzz_never_panics() {
             0 => random_tokens(&mut rng),
             1 => random_bytes(&mut rng),
             _ => {
-                let seed = rng.text(SEEDS);
+                let seed = *rng.pick(SEEDS);
                 mutate(&mut rng, seed)
             }
         };

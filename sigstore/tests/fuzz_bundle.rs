@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cavra_sigstore::{Artifact, Expect, PublicKey, TrustRoot, verify};
+use cavra_testkit::fuzz::Rng;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -59,20 +60,6 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Every string leaf of `v` that decodes as base64, by JSON pointer.
 fn base64_leaves(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
@@ -88,7 +75,7 @@ fn base64_leaves(v: &Value, at: String, out: &mut Vec<String>) {
     }
 }
 
-fn byte_mutation(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
+fn byte_mutation(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     let mut b = input.to_vec();
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(b.len());
@@ -113,7 +100,7 @@ fn byte_mutation(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
 }
 
 /// Flips one bit inside the decoded bytes of the field at `pointer`.
-fn field_mutation(rng: &mut XorShift, doc: &Value, pointer: &str) -> Vec<u8> {
+fn field_mutation(rng: &mut Rng, doc: &Value, pointer: &str) -> Vec<u8> {
     let mut doc = doc.clone();
     if let Some(Value::String(s)) = doc.pointer_mut(pointer) {
         let mut raw = STANDARD.decode(s.as_bytes()).unwrap();
@@ -154,7 +141,7 @@ fn mutated_bundles_never_panic_and_forged_signatures_never_verify() {
         .unwrap_or(2_000);
     let cases = cases();
     assert!(cases.len() >= 68, "only {} cases loaded", cases.len());
-    let mut rng = XorShift(0x5EED_CAFE_F00D_D00D);
+    let mut rng = Rng(0x5EED_CAFE_F00D_D00D);
     let mut accepted = 0usize;
     for round in 0..rounds {
         let case = &cases[rng.below(cases.len())];
