@@ -2,7 +2,7 @@
 //!
 //! The endpoints are the `gitlab` crate's (`CreateCommitStatus`, `MergeRequestNotes` with its
 //! page-number pagination, `CreateMergeRequestNote`, `EditMergeRequestNote`): they build the
-//! paths, escape the project path and encode the bodies. The transport is ours: [`Transport`]
+//! paths, escape the project path and encode the bodies. The transport is ours: `Transport`
 //! implements the crate's documented extension point, `gitlab::api::Client`, over blocking
 //! reqwest. The crate's own `Gitlab` client does not fit a CI gate:
 //!
@@ -13,13 +13,13 @@
 //!   smuggling the prefix into the host name; here the base URL is `CI_API_V4_URL` itself;
 //! - it does not retry, and its `api::retry` wrapper retries only 5xx with its own backoff:
 //!   `Retry-After` on a 429 is ignored, and once a query has turned the answer into an
-//!   `ApiError` the headers are gone. [`Transport::rest`] sees each answer whole and asks
+//!   `ApiError` the headers are gone. `Transport::rest` sees each answer whole and asks
 //!   [`RetryPolicy`] before the crate's query code turns it into a result;
 //! - it follows redirects with the `PRIVATE-TOKEN` header, which is not a header reqwest knows
-//!   to drop on a cross-host redirect. [`Transport`] follows none.
+//!   to drop on a cross-host redirect. `Transport` follows none.
 //!
-//! The parts: [`transport`] (the crate's `Client` over the shared [`crate::http`] exchange),
-//! [`status`] (the commit status) and [`note`] (the merge-request note).
+//! The parts: `transport` (the crate's `Client` over the shared `crate::http` exchange),
+//! `status` (the commit status) and `note` (the merge-request note).
 //!
 //! Tokens: `CAVRA_GITLAB_TOKEN` (a project or group access token with the `api` scope) goes in
 //! `PRIVATE-TOKEN`; without it `CI_JOB_TOKEN` goes in `JOB-TOKEN`. GitLab does not let a job
