@@ -1,20 +1,20 @@
 //! Azure DevOps reports against a local mock (`cavra_testkit::forges::azure`): real verdicts from a temporary
 //! git repository, requests checked against the published request schemas.
 
-use cavra_diff::{ContentLimits, RevisionsRequest};
 use cavra_forge::azure::{self, AzureAuth, AzureConfig, PrStatusState};
 use cavra_forge::present::{self, GateState, NOTE_MARKER};
 use cavra_forge::retry::RetryPolicy;
 use cavra_forge::{ForgeError, Posted, Token};
-use cavra_gate::{GateOptions, Status, Verdict, run_gate};
-use cavra_policy::Date;
+use cavra_gate::Verdict;
 use cavra_testkit::forges::azure::{MockAzure, azure_error, fixture, schema};
 use cavra_testkit::http::Response;
-use git2::{Oid, Repository, Signature, Time};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::verdicts;
 
 const TOKEN: &str = "oauth-system-access-token-SECRET-0123456789";
 const PAT: &str = "testpat-0123456789abcdef";
@@ -26,105 +26,6 @@ const PR: u64 = 17;
 
 // ---------------------------------------------------------------------------------------------
 // Real verdicts
-
-struct Verdicts {
-    deny: Verdict,
-    approval: Verdict,
-    pass: Verdict,
-}
-
-fn commit(repo: &Repository, branch: &str, parent: Option<Oid>, files: &[(&str, &str)]) -> Oid {
-    let tree = repo.find_tree(subtree(repo, files)).unwrap();
-    let sig = Signature::new("Test", "test@example.com", &Time::new(1_790_000_000, 0)).unwrap();
-    let parents: Vec<_> = parent
-        .map(|p| repo.find_commit(p).unwrap())
-        .into_iter()
-        .collect();
-    let parents: Vec<_> = parents.iter().collect();
-    repo.commit(
-        Some(&format!("refs/heads/{branch}")),
-        &sig,
-        &sig,
-        branch,
-        &tree,
-        &parents,
-    )
-    .unwrap()
-}
-
-fn subtree(repo: &Repository, files: &[(&str, &str)]) -> Oid {
-    let mut builder = repo.treebuilder(None).unwrap();
-    let mut dirs: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
-    for (path, content) in files {
-        match path.split_once('/') {
-            Some((dir, rest)) => dirs.entry(dir).or_default().push((rest, content)),
-            None => {
-                let blob = repo.blob(content.as_bytes()).unwrap();
-                builder.insert(path, blob, 0o100644).unwrap();
-            }
-        }
-    }
-    for (dir, entries) in dirs {
-        let tree = subtree(repo, &entries);
-        builder.insert(dir, tree, 0o040000).unwrap();
-    }
-    builder.write().unwrap()
-}
-
-/// Gates three branches of a temporary repository with the built-in baseline policy.
-fn verdicts() -> &'static Verdicts {
-    static VERDICTS: OnceLock<Verdicts> = OnceLock::new();
-    VERDICTS.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        let base_files = [("README.md", "# demo\n"), ("src/lib.rs", "pub fn f() {}\n")];
-        let base = commit(&repo, "main", None, &base_files);
-        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----\n";
-        let mut deny = base_files.to_vec();
-        deny.push(("keys/server.pem", pem));
-        commit(&repo, "deny", Some(base), &deny);
-        let mut approval = base_files.to_vec();
-        approval.push((".github/workflows/ci.yml", "on: push\njobs: {}\n"));
-        commit(&repo, "approval", Some(base), &approval);
-        let pass = [
-            ("README.md", "# demo\n\nMore words.\n"),
-            ("src/lib.rs", "pub fn f() {}\npub fn g() {}\n"),
-        ];
-        commit(&repo, "pass", Some(base), &pass);
-        let gate = |head: &str| {
-            let opts = GateOptions {
-                repo_path: dir.path().to_path_buf(),
-                revisions: RevisionsRequest {
-                    base: Some("main".into()),
-                    head: Some(head.into()),
-                },
-                policy_file: None,
-                mode: None,
-                approvals: Vec::new(),
-                break_glass: None,
-                today: Date::parse("2026-11-23").unwrap(),
-                threads: 1,
-                content_limits: ContentLimits::default(),
-                tool_version: "0.0.0-test".into(),
-            };
-            run_gate(&opts, &|_| None).unwrap()
-        };
-        let v = Verdicts {
-            deny: gate("deny"),
-            approval: gate("approval"),
-            pass: gate("pass"),
-        };
-        assert_eq!(v.deny.verdict, Status::Fail, "{}", cavra_report::title(&v.deny));
-        assert_eq!(
-            v.approval.verdict,
-            Status::NeedsApproval,
-            "{}",
-            cavra_report::title(&v.approval)
-        );
-        assert_eq!(v.pass.verdict, Status::Pass, "{}", cavra_report::title(&v.pass));
-        v
-    })
-}
 
 fn summary(v: &Verdict) -> String {
     present::summary(v, None).unwrap()

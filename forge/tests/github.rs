@@ -2,171 +2,25 @@
 //! repository and synthetic ones with many findings; every request is checked against GitHub's
 //! published request schemas, and the exact requests are asserted.
 
-use cavra_diff::{ContentLimits, RevisionsRequest};
 use cavra_forge::github::{
     self, GithubConfig, GithubMode, append_step_summary, pending, report, workflow_commands,
 };
-use cavra_forge::present::{self, GateState};
+use cavra_forge::present;
 use cavra_forge::retry::RetryPolicy;
 use cavra_forge::{ForgeError, Posted, Token};
-use cavra_gate::{GateOptions, Status, Verdict, run_gate};
-use cavra_policy::{Date, Mode};
+use cavra_gate::Verdict;
 use cavra_report::Level;
 use cavra_testkit::forges::github::{Call, MockGithub, TOKEN, fixture, github_error, schema};
 use cavra_testkit::http::Response;
-use git2::{Oid, Repository, Signature, Time};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{ODD_KEY, verdicts};
+
 const DETAILS: &str = "https://github.com/octo-org/hello-world/actions/runs/7";
-/// A file name with a comma, a colon and a percent sign (escaped in workflow commands).
-const ODD_KEY: &str = "keys/a,b: 100%.pem";
-
-// ---------------------------------------------------------------------------------------------
-// Real verdicts from a temporary repository
-
-struct Verdicts {
-    /// A README edit: pass, no findings.
-    clean: Verdict,
-    /// A new Cargo.lock: pass with an audit finding.
-    audited: Verdict,
-    /// A new key under a policy in audit mode: pass (neutral).
-    audit_mode: Verdict,
-    /// A new workflow: needs approval by security.
-    approval: Verdict,
-    /// Keys, a workflow and a lock file: deny, require_approval and audit findings.
-    fail: Verdict,
-}
-
-fn commit(repo: &Repository, branch: &str, parent: Option<Oid>, files: &[(&str, &str)]) -> Oid {
-    let tree = repo.find_tree(subtree(repo, files)).unwrap();
-    let sig = Signature::new("Test", "test@example.com", &Time::new(1_790_000_000, 0)).unwrap();
-    let parents: Vec<_> = parent
-        .map(|p| repo.find_commit(p).unwrap())
-        .into_iter()
-        .collect();
-    let parents: Vec<_> = parents.iter().collect();
-    repo.commit(
-        Some(&format!("refs/heads/{branch}")),
-        &sig,
-        &sig,
-        branch,
-        &tree,
-        &parents,
-    )
-    .unwrap()
-}
-
-fn subtree(repo: &Repository, files: &[(&str, &str)]) -> Oid {
-    let mut builder = repo.treebuilder(None).unwrap();
-    let mut dirs: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for &(path, content) in files {
-        match path.split_once('/') {
-            Some((dir, rest)) => dirs.entry(dir).or_default().push((rest, content)),
-            None => {
-                let blob = repo.blob(content.as_bytes()).unwrap();
-                builder.insert(path, blob, 0o100644).unwrap();
-            }
-        }
-    }
-    for (dir, entries) in dirs {
-        let tree = subtree(repo, &entries);
-        builder.insert(dir, tree, 0o040000).unwrap();
-    }
-    builder.write().unwrap()
-}
-
-fn gate(path: &std::path::Path, base: &str, head: &str) -> Verdict {
-    let opts = GateOptions {
-        repo_path: path.to_path_buf(),
-        revisions: RevisionsRequest {
-            base: Some(base.to_string()),
-            head: Some(head.to_string()),
-        },
-        policy_file: None,
-        mode: None,
-        approvals: Vec::new(),
-        break_glass: None,
-        today: Date::parse("2026-11-23").unwrap(),
-        threads: 2,
-        content_limits: ContentLimits::default(),
-        tool_version: "0.0.0-test".to_string(),
-    };
-    run_gate(&opts, &|_| None).unwrap()
-}
-
-fn verdicts() -> &'static Verdicts {
-    static VERDICTS: OnceLock<Verdicts> = OnceLock::new();
-    VERDICTS.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        let base_files = vec![
-            ("README.md", "# hello\n"),
-            ("src/lib.rs", "pub fn f() {}\n"),
-        ];
-        let base = commit(&repo, "main", None, &base_files);
-        let with = |extra: &[(&'static str, &'static str)]| {
-            let mut files = base_files.clone();
-            files.retain(|(p, _)| !extra.iter().any(|(e, _)| e == p));
-            files.extend_from_slice(extra);
-            files
-        };
-        commit(
-            &repo,
-            "clean",
-            Some(base),
-            &with(&[("README.md", "# hello, world\n")]),
-        );
-        commit(
-            &repo,
-            "deps",
-            Some(base),
-            &with(&[("Cargo.lock", "version = 3\n")]),
-        );
-        let workflow = (".github/workflows/ci.yml", "on: push\njobs: {}\n");
-        commit(&repo, "workflow", Some(base), &with(&[workflow]));
-        commit(
-            &repo,
-            "mixed",
-            Some(base),
-            &with(&[
-                ("keys/server.pem", "placeholder, not a key\n"),
-                (ODD_KEY, "placeholder, not a key\n"),
-                workflow,
-                ("Cargo.lock", "version = 3\n"),
-            ]),
-        );
-        let audit_files = with(&[(
-            ".cavra/policy.yaml",
-            "version: 1\nextends: [builtin:baseline]\nmode: audit\n",
-        )]);
-        let audit_base = commit(&repo, "audit-base", Some(base), &audit_files);
-        let mut audit_head = audit_files.clone();
-        audit_head.push(("keys/server.pem", "placeholder, not a key\n"));
-        commit(&repo, "audit-head", Some(audit_base), &audit_head);
-
-        let v = Verdicts {
-            clean: gate(dir.path(), "main", "clean"),
-            audited: gate(dir.path(), "main", "deps"),
-            audit_mode: gate(dir.path(), "audit-base", "audit-head"),
-            approval: gate(dir.path(), "main", "workflow"),
-            fail: gate(dir.path(), "main", "mixed"),
-        };
-        assert_eq!(GateState::of(&v.clean), GateState::Success);
-        assert_eq!(GateState::of(&v.audited), GateState::Success);
-        assert_eq!(v.audited.counts.audit, 1);
-        assert_eq!(v.audit_mode.mode, Mode::Audit);
-        assert_eq!(GateState::of(&v.audit_mode), GateState::Neutral);
-        assert_eq!(v.approval.verdict, Status::NeedsApproval);
-        assert_eq!(GateState::of(&v.approval), GateState::ActionRequired);
-        assert_eq!(v.fail.verdict, Status::Fail);
-        assert!(v.fail.counts.deny >= 2 && v.fail.counts.require_approval >= 1);
-        assert!(v.fail.counts.audit >= 1);
-        v
-    })
-}
 
 /// The failing verdict with `n` denied keys (one finding each) instead of its own changes.
 fn with_denied_keys(n: usize) -> Verdict {
@@ -278,7 +132,7 @@ fn the_published_examples_validate_against_the_copied_schemas() {
 fn the_conclusion_follows_the_verdict() {
     let v = verdicts();
     for (verdict, conclusion) in [
-        (&v.clean, "success"),
+        (&v.pass, "success"),
         (&v.audited, "success"),
         (&v.audit_mode, "neutral"),
         (&v.approval, "action_required"),
@@ -523,7 +377,7 @@ fn a_forbidden_check_run_falls_back_to_a_commit_status() {
         (&v.fail, "failure"),
         (&v.approval, "failure"),
         (&v.audit_mode, "success"),
-        (&v.clean, "success"),
+        (&v.pass, "success"),
     ] {
         let mock = MockGithub::start("");
         mock.script([github_error(403, "Resource not accessible by integration")]);
@@ -977,7 +831,7 @@ fn workflow_commands_stop_at_what_github_shows() {
         lines[10]
     );
     assert!(lines[10].contains("SARIF"), "{}", lines[10]);
-    assert_eq!(workflow_commands(&verdicts().clean), "");
+    assert_eq!(workflow_commands(&verdicts().pass), "");
 }
 
 #[test]

@@ -2,18 +2,17 @@
 //! repository, every request body checked against the shapes GitLab documents
 //! (`tests/fixtures/gitlab/`), the note kept in the mock's memory so an update is real.
 
-use cavra_diff::{ContentLimits, RevisionsRequest};
 use cavra_forge::gitlab::{self, GitlabConfig, StatusState, TokenKind};
 use cavra_forge::present::{NOTE_MARKER, summary};
 use cavra_forge::retry::RetryPolicy;
 use cavra_forge::{ForgeError, Token};
-use cavra_gate::{GateOptions, Status, Verdict, run_gate};
-use cavra_policy::Date;
+use cavra_gate::Verdict;
 use cavra_testkit::forges::gitlab::{Auth, MockGitlab, Setup, form};
 use cavra_testkit::http::Response;
-use git2::{Oid, Repository, Signature, Time};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+mod common;
 
 const TOKEN: &str = "glpat-Secr3tT0kenValue-xyz";
 const JOB_URL: &str = "https://gitlab.example.com/group/project/-/jobs/99";
@@ -21,107 +20,10 @@ const JOB_URL: &str = "https://gitlab.example.com/group/project/-/jobs/99";
 // ---------------------------------------------------------------------------------------------
 // Verdicts from a real repository
 
-/// A repository with `main` and three heads: `deny` (a private key), `approval` (a CI workflow)
-/// and `pass` (a source edit), judged by the built-in baseline policy.
-struct Repo {
-    dir: tempfile::TempDir,
-}
-
-fn commit(repo: &Repository, branch: &str, parent: Option<Oid>, files: &[(&str, &str)]) -> Oid {
-    let sig = Signature::new("Test", "test@example.com", &Time::new(1_790_000_000, 0)).unwrap();
-    let mut index = repo.index().unwrap();
-    index.clear().unwrap();
-    for (path, content) in files {
-        let blob = repo.blob(content.as_bytes()).unwrap();
-        let entry = git2::IndexEntry {
-            ctime: git2::IndexTime::new(0, 0),
-            mtime: git2::IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: 0o100644,
-            uid: 0,
-            gid: 0,
-            file_size: content.len() as u32,
-            id: blob,
-            flags: 0,
-            flags_extended: 0,
-            path: path.as_bytes().to_vec(),
-        };
-        index.add(&entry).unwrap();
-    }
-    let tree = repo.find_tree(index.write_tree_to(repo).unwrap()).unwrap();
-    let parents: Vec<_> = parent
-        .map(|p| repo.find_commit(p).unwrap())
-        .into_iter()
-        .collect();
-    let parents: Vec<_> = parents.iter().collect();
-    repo.commit(
-        Some(&format!("refs/heads/{branch}")),
-        &sig,
-        &sig,
-        branch,
-        &tree,
-        &parents,
-    )
-    .unwrap()
-}
-
-fn repo() -> Repo {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init(dir.path()).unwrap();
-    let base_files = [("README.md", "# demo\n"), ("src/lib.rs", "pub fn f() {}\n")];
-    let base = commit(&repo, "main", None, &base_files);
-    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
-    let mut deny = base_files.to_vec();
-    deny.push(("keys/server.pem", key));
-    commit(&repo, "deny", Some(base), &deny);
-    let mut approval = base_files.to_vec();
-    approval.push((".github/workflows/ci.yml", "on: push\njobs: {}\n"));
-    commit(&repo, "approval", Some(base), &approval);
-    commit(
-        &repo,
-        "pass",
-        Some(base),
-        &[
-            ("README.md", "# demo\n\nMore words.\n"),
-            ("src/lib.rs", "pub fn f() {}\n"),
-        ],
-    );
-    repo.set_head("refs/heads/main").unwrap();
-    Repo { dir }
-}
-
-fn gate(repo: &Repo, head: &str) -> Verdict {
-    let opts = GateOptions {
-        repo_path: repo.dir.path().to_path_buf(),
-        revisions: RevisionsRequest {
-            base: Some("main".into()),
-            head: Some(head.into()),
-        },
-        policy_file: None,
-        mode: None,
-        approvals: Vec::new(),
-        break_glass: None,
-        today: Date::parse("2026-11-23").unwrap(),
-        threads: 1,
-        content_limits: ContentLimits::default(),
-        tool_version: "0.0.0-test".into(),
-    };
-    run_gate(&opts, &|_| None).unwrap()
-}
-
-/// The three verdicts, checked to be what their names say.
+/// The deny, approval and pass verdicts.
 fn verdicts() -> (Verdict, Verdict, Verdict) {
-    let repo = repo();
-    let (deny, approval, pass) = (
-        gate(&repo, "deny"),
-        gate(&repo, "approval"),
-        gate(&repo, "pass"),
-    );
-    assert_eq!(deny.verdict, Status::Fail);
-    assert_eq!(approval.verdict, Status::NeedsApproval);
-    assert_eq!(pass.verdict, Status::Pass);
-    (deny, approval, pass)
+    let v = common::verdicts();
+    (v.deny.clone(), v.approval.clone(), v.pass.clone())
 }
 
 fn md(verdict: &Verdict) -> String {

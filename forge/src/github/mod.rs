@@ -6,7 +6,7 @@
 //! [`RetryPolicy`] only, so a 5xx is never retried twice over, and a 401, 404, 409 or 422 is
 //! reported at once with GitHub's own message.
 //!
-//! - [`report`]: a completed check run named [`STATUS_NAME`] on the verdict's head commit. The
+//! - [`report`]: a completed check run named [`STATUS_NAME`](crate::STATUS_NAME) on the verdict's head commit. The
 //!   first 50 annotations go with the create request, the rest in batches of 50 through
 //!   updates (GitHub appends them). [`GithubMode::Auto`] falls back to a commit status when
 //!   GitHub answers 403 without a rate limit (a token without `checks: write`, as on pull
