@@ -74,6 +74,18 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// The `value` array of the list at `path` (empty when the answer has none).
+    pub(super) fn list(&self, path: &str, operation: &str) -> Result<Vec<Value>, ForgeError> {
+        let list = self.send(reqwest::Method::GET, &self.url(path), None, operation)?;
+        Ok(match list {
+            Value::Object(mut fields) => match fields.remove("value") {
+                Some(Value::Array(values)) => values,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        })
+    }
+
     /// Sends one request, retrying as the policy says; the JSON answer (`Null` when empty).
     pub(super) fn send(
         &self,
@@ -159,13 +171,6 @@ fn sign_in_page(reply: &Reply) -> bool {
         .is_some_and(|t| t.contains("text/html"));
     let s = reply.status;
     s == 203 || ((200..400).contains(&s) && (html || s >= 300))
-}
-
-/// The `value` array of a list answer.
-pub(super) fn values(list: &Value) -> &[Value] {
-    list.get("value")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
 }
 
 /// Azure DevOps' own words from an error answer (`{"message": "TF401019: …", …}`), else the

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::client::{Client, values};
+use super::client::Client;
 use super::{PrStatusState, STATUS_CONTEXT_NAME, STATUS_GENRE};
 use crate::{ForgeError, STATUS_NAME};
 
@@ -10,13 +10,8 @@ impl Client<'_> {
     /// The iteration whose source commit is the first of `commits` that has one, else the
     /// latest; `None` when the pull request lists no iterations.
     pub(super) fn iteration(&self, commits: &[Option<&str>]) -> Result<Option<u64>, ForgeError> {
-        let list = self.send(
-            reqwest::Method::GET,
-            &self.url("/iterations"),
-            None,
-            "list pull request iterations",
-        )?;
-        let iterations: Vec<(u64, String)> = values(&list)
+        let iterations: Vec<(u64, String)> = self
+            .list("/iterations", "list pull request iterations")?
             .iter()
             .filter_map(|it| {
                 let id = it.get("id")?.as_u64()?;

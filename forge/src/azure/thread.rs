@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::THREAD_PROPERTY;
-use super::client::{Client, values};
+use super::client::Client;
 use crate::ForgeError;
 use crate::present::{GateState, NOTE_MARKER};
 
@@ -16,13 +16,11 @@ impl Client<'_> {
         gate: GateState,
     ) -> Result<(String, u64), ForgeError> {
         let pr = self.cfg.pull_request_id;
-        let list = self.send(
-            reqwest::Method::GET,
-            &self.url("/threads"),
-            None,
-            "list pull request threads",
-        )?;
-        let threads: Vec<Found> = values(&list).iter().filter_map(ours).collect();
+        let threads: Vec<Found> = self
+            .list("/threads", "list pull request threads")?
+            .iter()
+            .filter_map(ours)
+            .collect();
         // A thread carrying the property wins over one found by the marker alone.
         let found = threads
             .iter()
