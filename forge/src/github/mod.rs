@@ -103,7 +103,7 @@ impl GithubConfig {
     /// `GITHUB_REPOSITORY`, and a link to the run from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`
     /// and `GITHUB_RUN_ID`. The mode is [`GithubMode::Auto`].
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<GithubConfig, ForgeError> {
-        let var = |name: &str| var(env, name);
+        let get = |name: &str| var(env, name);
         let (token, _) =
             Token::from_env(env, &["CAVRA_GITHUB_TOKEN", "GITHUB_TOKEN"]).ok_or_else(|| {
                 ForgeError::Config(
@@ -113,16 +113,16 @@ impl GithubConfig {
                         .to_string(),
                 )
             })?;
-        let api_url = var("GITHUB_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let api_url = get("GITHUB_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_string());
         let api_url = check_api_url(&api_url, "GITHUB_API_URL")?;
-        let repository = var("GITHUB_REPOSITORY").ok_or_else(|| {
+        let repository = get("GITHUB_REPOSITORY").ok_or_else(|| {
             ForgeError::Config(
                 "GitHub: GITHUB_REPOSITORY is not set (it names the repository as owner/name)"
                     .to_string(),
             )
         })?;
         split_repository(&repository)?;
-        let details_url = match (var("GITHUB_SERVER_URL"), var("GITHUB_RUN_ID")) {
+        let details_url = match (get("GITHUB_SERVER_URL"), get("GITHUB_RUN_ID")) {
             (Some(server), Some(run)) => Some(format!(
                 "{}/{repository}/actions/runs/{run}",
                 server.trim_end_matches('/')
