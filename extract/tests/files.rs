@@ -465,10 +465,7 @@ fn check(kind: FileKind, input: &[u8]) {
 
 #[test]
 fn mutated_inputs_never_panic() {
-    let rounds: usize = std::env::var("CAVRA_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
+    let rounds = cavra_testkit::fuzz::rounds(3000);
     let seeds: [&[u8]; 4] = [
         DOCKERFILE.as_bytes(),
         PACKAGE_JSON.as_bytes(),

@@ -86,10 +86,7 @@ fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
 #[test]
 fn mutated_ci_files_never_panic() {
     let files = corpus();
-    let rounds: usize = std::env::var("CAVRA_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
+    let rounds = cavra_testkit::fuzz::rounds(2_000);
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
     let kinds = [
         FileKind::GithubWorkflow,

@@ -6,7 +6,7 @@
 
 use cavra_policy::builtin::PACKS;
 use cavra_policy::{NoFiles, cases, resolve_policy};
-use cavra_testkit::fuzz::Rng;
+use cavra_testkit::fuzz::{Rng, mutate, rounds};
 
 const TOKENS: &[&[u8]] = &[
     b": ",
@@ -37,41 +37,9 @@ const TOKENS: &[&[u8]] = &[
     b"extends: [builtin:baseline]\n",
 ];
 
-fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(out.len() + 1);
-        match rng.below(5) {
-            0 if !out.is_empty() => {
-                let i = at.min(out.len() - 1);
-                out[i] ^= 1 << rng.below(8);
-            }
-            1 => {
-                let t = TOKENS[rng.below(TOKENS.len())];
-                out.splice(at..at, t.iter().copied());
-            }
-            2 if at < out.len() => {
-                let end = (at + rng.below(16)).min(out.len());
-                out.drain(at..end);
-            }
-            3 if at < out.len() => {
-                let end = (at + rng.below(64)).min(out.len());
-                let slice = out[at..end].to_vec();
-                let to = rng.below(out.len() + 1);
-                out.splice(to..to, slice);
-            }
-            _ => out.truncate(at),
-        }
-    }
-    out
-}
-
 #[test]
 fn mutated_policies_never_panic() {
-    let rounds: usize = std::env::var("CAVRA_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3_000);
+    let rounds = rounds(3_000);
     let baseline = resolve_policy("builtin:baseline", PACKS[0].policy, &NoFiles).unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut accepted = 0;
@@ -82,7 +50,7 @@ fn mutated_policies_never_panic() {
         } else {
             pack.tests
         };
-        let bytes = mutate(&mut rng, seed.as_bytes());
+        let bytes = mutate(&mut rng, seed.as_bytes(), TOKENS);
         let text = String::from_utf8_lossy(&bytes);
         let result = std::panic::catch_unwind(|| {
             let ok = resolve_policy("fuzz.yaml", &text, &NoFiles).is_ok();

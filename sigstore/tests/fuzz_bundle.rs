@@ -135,10 +135,7 @@ fn run(case: &Case, bundle: &[u8], digest: bool) -> Result<(), String> {
 
 #[test]
 fn mutated_bundles_never_panic_and_forged_signatures_never_verify() {
-    let rounds: usize = std::env::var("CAVRA_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(2_000);
+    let rounds = cavra_testkit::fuzz::rounds(2_000);
     let cases = cases();
     assert!(cases.len() >= 68, "only {} cases loaded", cases.len());
     let mut rng = Rng(0x5EED_CAFE_F00D_D00D);
