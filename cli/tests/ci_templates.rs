@@ -9,6 +9,9 @@
 //! Without them each test prints a note and passes, except under CI, where it fails. Every
 //! validator is also shown a deliberately broken copy, which it must reject.
 
+mod common;
+
+use common::{missing, text, tool};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,35 +27,6 @@ fn schema(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/ci-schemas")
         .join(name)
-}
-
-/// A validator installed under CAVRA_VERIFIERS (`venv/bin/...`, `js/node_modules/.bin/...`).
-/// None, with a note, when it is missing; under CI a missing validator fails the test.
-fn tool(relative: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("CAVRA_VERIFIERS")
-        .map(|dir| PathBuf::from(dir).join(relative))
-        .filter(|path| path.is_file());
-    if found.is_none() {
-        missing(&format!(
-            "{relative} is not under CAVRA_VERIFIERS (install it with .ci/install-verifiers.sh DIR)"
-        ));
-    }
-    found
-}
-
-fn missing(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what}");
-    }
-    eprintln!("note: skipped: {what}");
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn read(path: impl AsRef<Path>) -> String {

@@ -1,27 +1,9 @@
 //! The `cavra` binary: exit codes, errors, help and output files, run as a user would.
 
+mod common;
+
 use cavra_tests::TestRepo;
-use std::process::{Command, Output};
-
-fn cavra(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cavra"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("CI_MERGE_REQUEST_DIFF_BASE_SHA")
-        .env_remove("SYSTEM_PULLREQUEST_TARGETBRANCH")
-        .env("CAVRA_TODAY", "2026-11-23")
-        .output()
-        .expect("run cavra")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{cavra, text};
 
 fn repo_with_change(path: &str, content: &str) -> TestRepo {
     let repo = TestRepo::new();

@@ -1,34 +1,15 @@
 //! `cavra gate --attest`: the verdict signed as an in-toto Statement in a Sigstore bundle, on
 //! real repositories, verified by `cavra attest verify` as a user would.
 
+mod common;
+
 use cavra_tests::TestRepo;
+use common::{cavra, text};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
+
+use std::process::Command;
 
 const PREDICATE: &str = "https://cavra.dev/attestation/gate-verdict/v1";
-
-fn cavra(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cavra"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITLAB_CI")
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
-        .env_remove("CAVRA_SIGNING_KEY")
-        .env("CAVRA_TODAY", "2026-11-23")
-        .output()
-        .expect("run cavra")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A repository whose `feature` head changes `path`, and a key pair in `keys/` beside it.
 fn setup(path: &str, content: &str) -> (TestRepo, tempfile::TempDir) {

@@ -1,48 +1,14 @@
 //! `cavra init github|gitlab|azure`: the files written, refusing to overwrite without --force,
 //! a starter policy the gate accepts, and templates the forges' schemas accept.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn cavra(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cavra"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITLAB_CI")
-        .env("CAVRA_TODAY", "2026-11-23")
-        .output()
-        .expect("run cavra")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{cavra, text, tool};
+use std::path::Path;
+use std::process::Command;
 
 fn read(dir: &Path, path: &str) -> String {
     std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// `check-jsonschema` from `CAVRA_VERIFIERS` (installed by .ci/install-verifiers.sh); `None`
-/// (with a note) when it is missing outside CI, a failure in CI.
-fn check_jsonschema() -> Option<PathBuf> {
-    let found = std::env::var_os("CAVRA_VERIFIERS")
-        .map(|d| PathBuf::from(d).join("venv/bin/check-jsonschema"))
-        .filter(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but check-jsonschema is missing: run .ci/install-verifiers.sh DIR and set CAVRA_VERIFIERS=DIR"
-        );
-        eprintln!(
-            "note: check-jsonschema not found through CAVRA_VERIFIERS; schema checks skipped"
-        );
-    }
-    found
 }
 
 fn assert_schema_valid(tool: &Path, builtin: &str, file: &Path) {
@@ -108,7 +74,7 @@ fn github_files_are_written_once_and_replaced_only_with_force() {
     assert!(!read(dir.path(), ".github/workflows/cavra.yml").contains("id-token: write"));
     assert!(text(&forced).contains("replaced .cavra/policy.yaml"));
 
-    if let Some(tool) = check_jsonschema() {
+    if let Some(tool) = tool("venv/bin/check-jsonschema") {
         assert_schema_valid(
             &tool,
             "vendor.github-workflows",
@@ -185,7 +151,7 @@ fn gitlab_keeps_an_existing_pipeline_and_azure_writes_its_pipeline() {
     assert!(read(az.path(), ".azure-pipelines/cavra-steps.yml").contains("fetchDepth: \"0\""));
     assert!(az.path().join(".azure-pipelines/cavra-steps.yml").exists());
 
-    if let Some(tool) = check_jsonschema() {
+    if let Some(tool) = tool("venv/bin/check-jsonschema") {
         for f in [".gitlab-ci.yml", ".gitlab/ci/cavra.gitlab-ci.yml"] {
             assert_schema_valid(&tool, "vendor.gitlab-ci", &fresh.path().join(f));
         }

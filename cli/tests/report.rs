@@ -3,42 +3,20 @@
 //! documented request shape), and assert the exact requests, the idempotent note or thread, and
 //! that the token never shows. `cavra gate --post` must send the very same requests.
 
+mod common;
+
 use cavra_testkit::forges::azure::MockAzure;
 use cavra_testkit::forges::github::{Call, MockGithub};
 use cavra_testkit::forges::gitlab::{Auth, MockGitlab, Setup};
 use cavra_tests::TestRepo;
+use common::{cavra_with as cavra, text};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const GITHUB_TOKEN: &str = cavra_testkit::forges::github::TOKEN;
 const GITLAB_TOKEN: &str = "glpat-E2Esecret-0123456789";
 const AZURE_TOKEN: &str = "oauth-e2e-system-access-token-0123456789";
 const MARKER: &str = "<!-- cavra:gate -->";
-
-/// Runs cavra in `dir` with only the given CI variables (none of the machine's).
-fn cavra(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cavra"));
-    cmd.args(args).current_dir(dir).env_clear();
-    for keep in ["PATH", "HOME", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(keep) {
-            cmd.env(keep, v);
-        }
-    }
-    cmd.env("CAVRA_TODAY", "2026-11-23");
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run cavra")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A repository whose `feature` branch adds a workflow that pipes curl into a shell (denied by
 /// the built-in baseline) and whose `fixed` branch only edits the README.
