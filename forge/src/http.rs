@@ -15,6 +15,9 @@ use crate::{ForgeError, Token};
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest answer read (a page of notes or threads is far smaller).
+pub(crate) const MAX_REPLY_BYTES: usize = 16 << 20;
+
 /// A blocking client that follows no redirect, gives up on a request after `timeout`, and
 /// says it is cavra.
 pub(crate) fn client(forge: &'static str, timeout: Duration) -> Result<Client, ForgeError> {
@@ -29,6 +32,20 @@ pub(crate) fn client(forge: &'static str, timeout: Duration) -> Result<Client, F
             operation: "set up the HTTP client".into(),
             message: chain(&e),
         })
+}
+
+/// Reads an answer's body, refusing one over [`MAX_REPLY_BYTES`].
+fn read_bounded(rsp: reqwest::blocking::Response) -> std::io::Result<Bytes> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    rsp.take(MAX_REPLY_BYTES as u64 + 1)
+        .read_to_end(&mut body)?;
+    if body.len() > MAX_REPLY_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the answer is larger than {MAX_REPLY_BYTES} bytes"
+        )));
+    }
+    Ok(body.into())
 }
 
 /// A whole answer.
@@ -87,18 +104,21 @@ impl Exchange<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let sent = build().send().and_then(|rsp| {
+            let sent = build().send().map(|rsp| {
                 let status = rsp.status().as_u16();
                 let headers = rsp.headers().clone();
-                rsp.bytes().map(|body| Reply {
+                (status, headers, read_bounded(rsp))
+            });
+            let reply = match sent {
+                Ok((status, headers, Ok(body))) => Reply {
                     status,
                     headers,
                     body,
                     gave_up: None,
-                })
-            });
-            let reply = match sent {
-                Ok(reply) => reply,
+                },
+                Ok((status, _, Err(e))) => {
+                    return Err(self.token.scrub(&format!("HTTP {status}: {e}")));
+                }
                 Err(e) => {
                     let next = if at_most_once && !e.is_connect() {
                         not_repeated()

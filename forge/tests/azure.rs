@@ -763,3 +763,23 @@ fn an_unreachable_server_is_a_transport_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_oversized_answer_is_refused_not_read_whole() {
+    let mock = mock_for("x");
+    let huge = vec![b' '; (16 << 20) + 10];
+    mock.script([Response {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: huge,
+        close_delimited: false,
+    }]);
+    let err = azure::pending(&config(&mock, None), "abc").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("larger than 16777216 bytes"), "{text}");
+    assert_eq!(
+        mock.calls().len(),
+        1,
+        "an oversized answer is not asked for again"
+    );
+}
