@@ -33,6 +33,7 @@ rules:
     match: { paths: ['infra/**'] }
     decision: require_approval
     approvers: [security]
+break_glass: { allowed: true }
 ";
 
 /// A throwaway RSA key (PKCS#8 PEM), made once.
@@ -237,6 +238,10 @@ impl Fixture {
     }
 
     fn with_policy(policy: &str) -> Fixture {
+        Fixture::configured(policy, |_| {})
+    }
+
+    fn configured(policy: &str, tweak: impl FnOnce(&mut Config)) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let work = dir.path().join("work");
         std::fs::create_dir_all(&work).unwrap();
@@ -270,7 +275,7 @@ impl Fixture {
             ));
         });
         let cache = dir.path().join("cache");
-        let cfg = Config {
+        let mut cfg = Config {
             app_id: APP_ID,
             private_key_pem: app_key().to_string(),
             webhook_secret: "unused".to_string(),
@@ -286,6 +291,7 @@ impl Fixture {
             upload_attestations: false,
             break_glass_users: vec!["oncall".to_string()],
         };
+        tweak(&mut cfg);
         let store = Arc::new(Saved::default());
         let evaluator = Evaluator::new(&cfg, store.clone(), Arc::new(Metrics::new())).unwrap();
         Fixture {
@@ -337,13 +343,17 @@ impl Fixture {
         });
     }
 
+    fn repo() -> Repo {
+        Repo {
+            installation: INSTALLATION,
+            full_name: FULL_NAME.to_string(),
+            clone_url: "https://github.invalid/octo-org/hello-world.git".to_string(),
+        }
+    }
+
     fn work_for(&self, number: u64) -> Work {
         Work::PullRequest {
-            repo: Repo {
-                installation: INSTALLATION,
-                full_name: FULL_NAME.to_string(),
-                clone_url: "https://github.invalid/octo-org/hello-world.git".to_string(),
-            },
+            repo: Fixture::repo(),
             number,
             head_sha: None,
             reason: "pull_request.opened".to_string(),
@@ -626,4 +636,151 @@ fn the_installation_token_schema_accepts_its_published_examples() {
             .check(&serde_json::json!({"permissions": {"checks": "admin"}}))
             .is_err()
     );
+}
+
+#[test]
+fn break_glass_needs_the_label_and_an_allowed_users_comment() {
+    use cavra_testkit::forges::github::comment;
+    let f = Fixture::new();
+    f.open_pull(10, &[("vendor/x.c", "int x;\n")], &[]);
+    f.github.with_state(|s| {
+        s.comments.insert(
+            10,
+            vec![
+                comment(1, "mallory", "/cavra break-glass let me in please"),
+                comment(2, "oncall", "/cavra break-glass production is down, hotfix"),
+            ],
+        )
+    });
+    // Without the label the comment does nothing (and comments are not even read).
+    f.run(10).unwrap();
+    assert_eq!(f.completed().0, "failure");
+    assert!(
+        !f.github
+            .calls()
+            .iter()
+            .any(|(c, _)| matches!(c, Call::ListComments(_)))
+    );
+    let head = f.github.with_state(|s| s.pulls[&10]["head"]["sha"].clone());
+    f.push_pull(10, head.as_str().unwrap(), &["cavra:break-glass"]);
+    f.github.clear_calls();
+    f.run(10).unwrap();
+    let (conclusion, summary) = f.completed();
+    assert_eq!(conclusion, "success", "{summary}");
+    let saved = f.store.0.lock().unwrap();
+    let verdict = &saved.last().unwrap().2;
+    assert_eq!(verdict["break_glass"]["actor"], "oncall");
+    assert_eq!(
+        verdict["break_glass"]["justification"],
+        "production is down, hotfix"
+    );
+}
+
+#[test]
+fn signed_verdicts_are_saved_and_uploaded() {
+    use cavra_attestation::keys::{KeyType, SigningKey};
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("verdicts.pem");
+    let key = SigningKey::generate(KeyType::Ed25519).unwrap();
+    std::fs::write(&key_path, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let f = Fixture::configured(POLICY, |cfg| {
+        cfg.signing_key = Some(key_path.display().to_string());
+        cfg.upload_attestations = true;
+    });
+    f.open_pull(11, &[("docs/a.md", "a\n")], &[]);
+    f.run(11).unwrap();
+    let (conclusion, summary) = f.completed();
+    assert_eq!(conclusion, "success");
+    assert!(
+        summary.contains("Verdict record: `1` (signed), attestation 7"),
+        "{summary}"
+    );
+    assert!(f.store.0.lock().unwrap()[0].3, "no bundle saved");
+    let uploads: Vec<Value> = f
+        .github
+        .calls()
+        .into_iter()
+        .filter(|(c, _)| *c == Call::CreateAttestation)
+        .map(|(_, r)| r.json())
+        .collect();
+    assert_eq!(uploads.len(), 1);
+    assert!(
+        uploads[0]["bundle"]["dsseEnvelope"].is_object(),
+        "{}",
+        uploads[0]
+    );
+}
+
+#[test]
+fn merge_groups_and_lone_commits_are_judged_against_their_base() {
+    let f = Fixture::new();
+    git(&f.work, &["checkout", "-q", "-B", "queue", "main"]);
+    let head = commit(&f.work, &[("vendor/q.c", "int q;\n")], "queued");
+    git(
+        &f.work,
+        &[
+            "push",
+            "-q",
+            f.served.to_str().unwrap(),
+            &format!("{head}:refs/heads/gh-readonly-queue/main/pr-12-{head}"),
+        ],
+    );
+    let work = Work::MergeGroup {
+        repo: Fixture::repo(),
+        head_sha: head.clone(),
+        base_sha: f.base.clone(),
+    };
+    f.evaluator.run(&work, &|| false).unwrap();
+    let runs = f.check_runs();
+    assert_eq!(runs[0].1["head_sha"], head.as_str());
+    assert_eq!(f.completed().0, "failure");
+
+    // A re-run of a commit without pull requests: judged against the default branch.
+    f.github.clear_calls();
+    let work = Work::Rerun {
+        repo: Fixture::repo(),
+        head_sha: head.clone(),
+        pull_requests: Vec::new(),
+    };
+    let line = f.evaluator.run(&work, &|| false).unwrap();
+    assert_eq!(f.completed().0, "failure", "{line}");
+    assert!(f.github.calls().iter().any(|(c, _)| *c == Call::GetRepo));
+    let saved = f.store.0.lock().unwrap();
+    assert_eq!(
+        saved.last().unwrap().2["revisions"]["base"],
+        f.base.as_str()
+    );
+}
+
+#[test]
+fn the_token_stays_out_of_the_cache_and_the_jwt_is_signed_by_the_app_key() {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+    let f = Fixture::new();
+    f.open_pull(13, &[("a.txt", "a\n")], &[]);
+    f.run(13).unwrap();
+    let cache = f.evaluator.cache_path(FULL_NAME);
+    for file in ["config", "FETCH_HEAD", "packed-refs"] {
+        let text = std::fs::read_to_string(cache.join(file)).unwrap_or_default();
+        assert!(
+            !text.contains(TOKEN) && !text.contains("extraHeader"),
+            "{file}"
+        );
+    }
+    let calls = f.github.calls();
+    let jwt = calls[0].1.header("authorization").unwrap();
+    let jwt = jwt.strip_prefix("Bearer ").unwrap();
+    let key = rsa::PrivateKey::from_pkcs8_pem(app_key()).unwrap();
+    let public = key
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    let decoding = jsonwebtoken::DecodingKey::from_rsa_pem(public.as_bytes()).unwrap();
+    let claims = jsonwebtoken::decode::<Value>(
+        jwt,
+        &decoding,
+        &jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256),
+    )
+    .expect("the App JWT is signed with the App's key")
+    .claims;
+    assert_eq!(claims["iss"], APP_ID.to_string());
 }
