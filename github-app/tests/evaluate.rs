@@ -784,3 +784,26 @@ fn the_token_stays_out_of_the_cache_and_the_jwt_is_signed_by_the_app_key() {
     .claims;
     assert_eq!(claims["iss"], APP_ID.to_string());
 }
+
+#[test]
+fn a_refusal_after_the_check_run_started_completes_it_as_failed() {
+    let f = Fixture::new();
+    f.open_pull(14, &[("a.txt", "a\n")], &[]);
+    // Token, pull request and check run work; listing reviews is refused.
+    f.github.script_some([
+        None,
+        None,
+        None,
+        Some(cavra_testkit::forges::github::github_error(
+            403,
+            "Resource not accessible by integration",
+        )),
+    ]);
+    let line = f.run(14).unwrap();
+    let (conclusion, summary) = f.completed();
+    assert_eq!(conclusion, "failure", "{line}");
+    assert!(
+        summary.contains("403") && summary.contains("not accessible") && !summary.contains(TOKEN),
+        "{summary}"
+    );
+}

@@ -174,11 +174,7 @@ impl Http {
         );
         Err(ApiError {
             status: Some(status),
-            retry_after: if status == 403 && retry_after.is_none() {
-                None
-            } else {
-                retry_after
-            },
+            retry_after,
             message: scrub(&format!("{endpoint}: {}", cut_chars(&message, 300)), bearer),
         })
     }

@@ -306,6 +306,23 @@ impl Evaluator {
         let token = self.tokens.token(&self.http, repo.installation)?;
         let api = self.api(repo, token.expose());
         let check_run = api.start_check_run(&target.head)?;
+        match self.judge(repo, &api, check_run, &target, cancelled) {
+            // The check run is completed as failed unless a retry will complete it.
+            Err(JobError::Permanent(why)) => self.fail(&api, check_run, &why),
+            other => other,
+        }
+    }
+
+    /// Everything after the check run is created: fetch, gate, verdict, completion.
+    fn judge(
+        &self,
+        repo: &WorkRepo,
+        api: &Repo<'_>,
+        check_run: u64,
+        target: &Target,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<String, JobError> {
+        const SUPERSEDED: &str = "superseded";
         if cancelled() {
             return Ok(SUPERSEDED.into());
         }
@@ -313,14 +330,13 @@ impl Evaluator {
         let fetched = self.git.ensure(
             &repo.full_name,
             &url,
-            token.expose(),
+            api.token,
             &target.refspecs,
             &[&target.head, &target.base],
         );
         let path = match fetched {
             Ok((path, _)) => path,
-            Err(e) if e.transient => return Err(e.into()),
-            Err(e) => return self.fail(&api, check_run, &e.message),
+            Err(e) => return Err(e.into()),
         };
         if cancelled() {
             return Ok(SUPERSEDED.into());
@@ -361,18 +377,16 @@ impl Evaluator {
         let env = move |k: &str| (k == "GITHUB_REPOSITORY").then(|| full_name.clone());
         let mut verdict = match run_gate(&opts, &env) {
             Ok(v) => v,
-            Err(e) => return self.fail(&api, check_run, &format!("the gate failed: {e}")),
+            Err(e) => return Err(JobError::Permanent(format!("the gate failed: {e}"))),
         };
         let approvers = approvals::approvers_of(&reviews, &target.head);
         if verdict.verdict == Status::NeedsApproval && !approvers.is_empty() {
-            let approved = self.approvals(&api, &path, &target, &verdict, &approvers)?;
+            let approved = self.approvals(api, &path, target, &verdict, &approvers)?;
             if !approved.is_empty() {
                 opts.approvals = approved;
                 verdict = match run_gate(&opts, &env) {
                     Ok(v) => v,
-                    Err(e) => {
-                        return self.fail(&api, check_run, &format!("the gate failed: {e}"));
-                    }
+                    Err(e) => return Err(JobError::Permanent(format!("the gate failed: {e}"))),
                 };
             }
         }
@@ -383,7 +397,7 @@ impl Evaluator {
         let title = cavra_report::title(&verdict);
         let mut summary = match present::summary(&verdict, None) {
             Ok(s) => s,
-            Err(e) => return self.fail(&api, check_run, &format!("cannot render: {e}")),
+            Err(e) => return Err(JobError::Permanent(format!("cannot render: {e}"))),
         };
         if !verdict.approvals.is_empty() {
             summary.push_str("\n**Approved by:** ");
@@ -395,10 +409,11 @@ impl Evaluator {
             summary.push_str(&names.join(", "));
             summary.push('\n');
         }
-        match self.record(&api, &repo.full_name, &verdict) {
-            Ok(note) => summary.push_str(&note),
-            Err(e) => return self.fail(&api, check_run, &e),
-        }
+        summary.push_str(
+            &self
+                .record(api, &repo.full_name, &verdict)
+                .map_err(JobError::Permanent)?,
+        );
         let annotations = cavra_report::annotations(&verdict);
         let sent =
             api.complete_check_run(check_run, Some(state), &title, &summary, &annotations)?;
