@@ -531,6 +531,31 @@ fn cancelled_jobs_stop_between_steps() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].1["status"], "in_progress");
     assert!(f.store.0.lock().unwrap().is_empty());
+
+    // The next job on the same head completes that check run rather than starting another.
+    f.run(5).unwrap();
+    let runs = f.check_runs();
+    let created = runs
+        .iter()
+        .filter(|(c, _)| *c == Call::CreateCheckRun)
+        .count();
+    assert_eq!(created, 1, "{runs:#?}");
+    assert_eq!(f.completed().0, "failure");
+}
+
+#[test]
+fn an_unreachable_git_server_is_retried() {
+    let f = Fixture::configured(POLICY, |cfg| {
+        cfg.git_url = Some("http://127.0.0.1:9".to_string());
+    });
+    f.open_pull(15, &[("a.txt", "a\n")], &[]);
+    match f.run(15) {
+        Err(JobError::Retry { reason, .. }) => assert!(!reason.contains(TOKEN), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let runs = f.check_runs();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].1["status"], "in_progress");
 }
 
 #[test]

@@ -146,13 +146,23 @@ fn run(repo: &Path, args: &[&str], token: Option<&str>) -> Result<(), FetchError
         stderr = super::api::scrub(&stderr, token);
     }
     let lower = stderr.to_ascii_lowercase();
-    let refused = ["403", "401", "404", "not found", "authentication failed"]
-        .iter()
-        .any(|w| lower.contains(w));
+    let refused = [
+        "403",
+        "401",
+        "404",
+        "not found",
+        "authentication failed",
+        "could not read username",
+        "repository not exported",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
     Err(FetchError {
         message: format!(
             "git {}: {}",
-            args.iter().find(|a| !a.starts_with('-')).unwrap_or(&""),
+            args.iter()
+                .find(|a| matches!(**a, "fetch" | "init"))
+                .unwrap_or(&"failed"),
             cavra_forge::present::cut_chars(&stderr, 500)
         ),
         transient: !refused,

@@ -45,6 +45,9 @@ impl std::fmt::Display for JobError {
     }
 }
 
+/// What [`Evaluator::run`] returns when `cancelled()` stopped it.
+pub const SUPERSEDED: &str = "superseded";
+
 /// How long to wait before retrying when GitHub gives no hint.
 const DEFAULT_RETRY: Duration = Duration::from_secs(30);
 
@@ -93,6 +96,9 @@ pub struct Evaluator {
     tokens: TokenCache,
     git: GitCache,
     memberships: Memberships,
+    /// Check runs left `in_progress` by a superseded or retried job, by `(repo, head)`: the
+    /// next job on the same head completes that one instead of starting another.
+    open_runs: std::sync::Mutex<std::collections::HashMap<(String, String), u64>>,
     metrics: Arc<Metrics>,
     store: Arc<dyn VerdictStore>,
     signer: Option<cavra_attestation::signer::Signer>,
@@ -135,6 +141,7 @@ impl Evaluator {
             tokens,
             git: GitCache::new(&cfg.cache_dir),
             memberships: Memberships::default(),
+            open_runs: Default::default(),
             metrics,
             store,
             signer,
@@ -154,7 +161,7 @@ impl Evaluator {
         let started = Instant::now();
         let result = self.dispatch(work, cancelled);
         let outcome = match &result {
-            Ok(line) if line == "superseded" => "superseded",
+            Ok(line) if line == SUPERSEDED => "superseded",
             Ok(_) => "success",
             Err(JobError::Retry { .. }) => "retry",
             Err(JobError::Permanent(_)) => "failure",
@@ -299,18 +306,35 @@ impl Evaluator {
         target: Target,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<String, JobError> {
-        const SUPERSEDED: &str = "superseded";
         if cancelled() {
             return Ok(SUPERSEDED.into());
         }
         let token = self.tokens.token(&self.http, repo.installation)?;
         let api = self.api(repo, token.expose());
-        let check_run = api.start_check_run(&target.head)?;
-        match self.judge(repo, &api, check_run, &target, cancelled) {
+        let key = (repo.full_name.clone(), target.head.clone());
+        let open = self.open_runs.lock().unwrap().get(&key).copied();
+        let check_run = match open {
+            Some(id) => id,
+            None => {
+                let id = api.start_check_run(&target.head)?;
+                self.open_runs.lock().unwrap().insert(key.clone(), id);
+                id
+            }
+        };
+        let result = match self.judge(repo, &api, check_run, &target, cancelled) {
             // The check run is completed as failed unless a retry will complete it.
             Err(JobError::Permanent(why)) => self.fail(&api, check_run, &why),
             other => other,
+        };
+        let finished = match &result {
+            Ok(line) => line != SUPERSEDED,
+            Err(JobError::Retry { .. }) => false,
+            Err(JobError::Permanent(_)) => true,
+        };
+        if finished {
+            self.open_runs.lock().unwrap().remove(&key);
         }
+        result
     }
 
     /// Everything after the check run is created: fetch, gate, verdict, completion.
@@ -322,7 +346,6 @@ impl Evaluator {
         target: &Target,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<String, JobError> {
-        const SUPERSEDED: &str = "superseded";
         if cancelled() {
             return Ok(SUPERSEDED.into());
         }
