@@ -474,6 +474,18 @@ fn approval_by_a_team_member_on_the_head_passes() {
     let line = f.run(2).unwrap();
     let (conclusion, summary) = f.completed();
     assert_eq!(conclusion, "success", "{line}\n{summary}");
+    // Memberships are cached for a minute: only bob's was asked this time.
+    let membership: Vec<String> = f
+        .github
+        .calls()
+        .into_iter()
+        .filter(|(c, _)| *c == Call::TeamMembership)
+        .map(|(_, r)| r.path().to_string())
+        .collect();
+    assert_eq!(
+        membership,
+        ["/orgs/octo-org/teams/security/memberships/bob"]
+    );
     assert!(summary.contains("@bob (security)"), "{summary}");
     assert!(!summary.contains("mallory"), "{summary}");
 }
@@ -593,13 +605,27 @@ fn github_errors_become_retries_with_their_wait() {
         }
         other => panic!("{other:?}"),
     }
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 40;
+    f.github.script([
+        cavra_testkit::forges::github::github_error(403, "API rate limit exceeded")
+            .with_header("X-RateLimit-Remaining", "0")
+            .with_header("X-RateLimit-Reset", &reset.to_string()),
+    ]);
+    match f.run(7) {
+        Err(JobError::Retry { after, .. }) => assert!((30..=41).contains(&after.as_secs())),
+        other => panic!("{other:?}"),
+    }
     f.github
         .script([cavra_testkit::forges::github::github_error(
             502,
             "bad gateway",
         )]);
     assert!(matches!(f.run(7), Err(JobError::Retry { .. })));
-    // The token is cached: one token request for the three runs.
+    // The token is cached: one token request for all the runs.
     let tokens = f
         .github
         .calls()
