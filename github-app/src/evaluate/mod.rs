@@ -77,8 +77,9 @@ impl From<FetchError> for JobError {
     }
 }
 
-/// Where signed verdicts are kept. The App's store implements it (`save_verdict` returns the
-/// verdict's id, shown in the check run's summary).
+/// Where verdicts are kept: `save_verdict` returns the verdict's id, shown in the check run's
+/// summary. This stands in for `crate::store::Store::save_verdict` until the store lands; the
+/// store then implements it (or `Evaluator::new` takes the store and wraps it).
 pub trait VerdictStore: Send + Sync {
     fn save_verdict(
         &self,
@@ -157,6 +158,9 @@ impl Evaluator {
     /// for the log; `cancelled()` is polled between steps: a newer delivery superseded this
     /// job, or the App is shutting down. Then it stops with `Ok("superseded")`, leaving at most
     /// an `in_progress` check run that the newer job completes.
+    ///
+    /// It blocks (HTTP, `git`, the gate): call it from a worker thread or `spawn_blocking`,
+    /// never from an async task.
     pub fn run(&self, work: &Work, cancelled: &dyn Fn() -> bool) -> Result<String, JobError> {
         let started = Instant::now();
         let result = self.dispatch(work, cancelled);
