@@ -8,11 +8,10 @@ use cavra_github_app::evaluate::{Evaluator, JobError, VerdictStore};
 use cavra_github_app::events::{Repo, Work};
 use cavra_github_app::metrics::Metrics;
 use cavra_testkit::forges::github::{Call, MockGithub, TOKEN, pull, review};
-use cavra_testkit::http::{Request, Response, TestServer};
+use cavra_testkit::git_http::{GitServer, basic_token};
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -73,127 +72,6 @@ fn commit(work: &Path, files: &[(&str, &str)], message: &str) -> String {
     git(work, &["add", "-A"]);
     git(work, &["commit", "-q", "-m", message]);
     git(work, &["rev-parse", "HEAD"])
-}
-
-/// `git http-backend` behind a loopback server that requires the installation token.
-struct GitServer {
-    server: TestServer,
-    upload_packs: Arc<AtomicUsize>,
-    refused: Arc<AtomicUsize>,
-}
-
-impl GitServer {
-    fn start(root: PathBuf) -> GitServer {
-        let upload_packs = Arc::new(AtomicUsize::new(0));
-        let refused = Arc::new(AtomicUsize::new(0));
-        let (packs, no) = (upload_packs.clone(), refused.clone());
-        let expected = format!(
-            "Basic {}",
-            base64_encode(format!("x-access-token:{TOKEN}").as_bytes())
-        );
-        let server = TestServer::start(move |req| {
-            if req.header("authorization") != Some(expected.as_str()) {
-                no.fetch_add(1, Ordering::SeqCst);
-                return Response::empty(401).with_header("WWW-Authenticate", "Basic realm=\"git\"");
-            }
-            if req.method == "POST" && req.path().ends_with("/git-upload-pack") {
-                packs.fetch_add(1, Ordering::SeqCst);
-            }
-            cgi(&root, req)
-        });
-        GitServer {
-            server,
-            upload_packs,
-            refused,
-        }
-    }
-}
-
-/// Runs `git http-backend` for `req` and turns its CGI answer into a response.
-fn cgi(root: &Path, req: &Request) -> Response {
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
-    let mut cmd = Command::new("git");
-    cmd.arg("http-backend")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("REQUEST_METHOD", &req.method)
-        .env("PATH_INFO", path)
-        .env("QUERY_STRING", query)
-        .env(
-            "CONTENT_TYPE",
-            req.header("content-type").unwrap_or_default(),
-        )
-        .env("CONTENT_LENGTH", req.body.len().to_string())
-        .env("GIT_PROJECT_ROOT", root)
-        .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("REMOTE_USER", "x-access-token")
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(encoding) = req.header("content-encoding") {
-        cmd.env("HTTP_CONTENT_ENCODING", encoding);
-    }
-    if let Some(protocol) = req.header("git-protocol") {
-        cmd.env("GIT_PROTOCOL", protocol);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let body = req.body.clone();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&body);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let split = out
-        .stdout
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, 4))
-        .or_else(|| {
-            out.stdout
-                .windows(2)
-                .position(|w| w == b"\n\n")
-                .map(|i| (i, 2))
-        });
-    let Some((end, skip)) = split else {
-        return Response::error(500, &String::from_utf8_lossy(&out.stderr));
-    };
-    let head = String::from_utf8_lossy(&out.stdout[..end]).into_owned();
-    let mut response = Response::empty(200);
-    for line in head.lines() {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        if name.eq_ignore_ascii_case("status") {
-            response.status = value.trim()[..3].parse().unwrap_or(500);
-        } else {
-            response = response.with_header(name.trim(), value.trim());
-        }
-    }
-    response.body = out.stdout[end + skip..].to_vec();
-    response
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Verdicts saved, in order.
@@ -264,7 +142,7 @@ impl Fixture {
                 served.to_str().unwrap(),
             ],
         );
-        let git_server = GitServer::start(root);
+        let git_server = GitServer::start(root, basic_token(TOKEN));
         let github = MockGithub::start("");
         github.with_state(|s| {
             s.app_id = Some(APP_ID);
