@@ -67,6 +67,8 @@ pub struct GithubState {
     pub app_id: Option<u64>,
     /// The repository's default branch.
     pub default_branch: String,
+    /// Every answer waits this long first (to hold evaluations mid-flight).
+    pub delay: Option<std::time::Duration>,
 }
 
 /// A pull request as `GET /repos/{o}/{r}/pulls/{n}` answers it (the fields an App reads).
@@ -174,6 +176,10 @@ impl MockGithub {
         let next_id = Arc::new(Mutex::new(41u64));
         let server = TestServer::start(move |req| {
             rec.record(req);
+            let delay = st.lock().unwrap().delay;
+            if let Some(delay) = delay {
+                std::thread::sleep(delay);
+            }
             let call = match check(&pre, req)
                 .and_then(|call| check_app_jwt(call, req, st.lock().unwrap().app_id).map(|()| call))
             {
