@@ -8,10 +8,9 @@ use cavra_github_app::evaluate::{Evaluator, JobError, VerdictStore};
 use cavra_github_app::events::{Repo, Work};
 use cavra_github_app::metrics::Metrics;
 use cavra_testkit::forges::github::{Call, MockGithub, TOKEN, pull, review};
-use cavra_testkit::git_http::{GitServer, basic_token};
+use cavra_testkit::git_http::{GitServer, basic_token, commit, git};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -43,35 +42,6 @@ fn app_key() -> &'static str {
         let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
         key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
     })
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// Commits `files` on the work tree's current branch; the new commit.
-fn commit(work: &Path, files: &[(&str, &str)], message: &str) -> String {
-    for (path, text) in files {
-        let path = work.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    git(work, &["add", "-A"]);
-    git(work, &["commit", "-q", "-m", message]);
-    git(work, &["rev-parse", "HEAD"])
 }
 
 /// Verdicts saved, in order.

@@ -10,6 +10,37 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Runs the git program in `dir` with a fixed identity and no user or system configuration;
+/// its trimmed stdout. Panics when git fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Writes `files` into the work tree `work` and commits them on its current branch; the commit.
+pub fn commit(work: &Path, files: &[(&str, &str)], message: &str) -> String {
+    for (path, text) in files {
+        let path = work.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    git(work, &["add", "-A"]);
+    git(work, &["commit", "-q", "-m", message]);
+    git(work, &["rev-parse", "HEAD"])
+}
+
 /// The header a GitHub App's installation token is sent in when git fetches over HTTPS.
 pub fn basic_token(token: &str) -> String {
     let raw = format!("x-access-token:{token}");
