@@ -446,6 +446,72 @@ fn urls() {
     }
 }
 
+/// A `kill -9` at any moment loses no accepted delivery: a child process (this test binary,
+/// running `kill_child`) enqueues as fast as it can and reports each accepted id on stdout; it is
+/// killed mid-stream, and every id it reported is in the file afterwards.
+#[test]
+fn sqlite_kill_9_loses_no_accepted_delivery() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("queue.db").display());
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "kill_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CAVRA_STORE_KILL_CHILD", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acked = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if let Some(id) = line.unwrap().strip_prefix("acked ") {
+            acked.push(id.to_string());
+            if acked.len() == 2000 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    // What it printed before dying was acknowledged too.
+    for line in lines {
+        if let Some(id) = line.unwrap().strip_prefix("acked ") {
+            acked.push(id.to_string());
+        }
+    }
+    child.wait().unwrap();
+    assert!(acked.len() >= 2000);
+    let s = store::open(&url).unwrap();
+    for id in &acked {
+        assert_eq!(state(&*s, id), ("queued".into(), 0), "{id} lost");
+    }
+    assert!(s.depth().unwrap() >= acked.len() as u64);
+}
+
+/// The child of `sqlite_kill_9_loses_no_accepted_delivery`.
+#[test]
+#[ignore = "run by sqlite_kill_9_loses_no_accepted_delivery"]
+fn kill_child() {
+    use std::io::Write;
+    let Ok(url) = std::env::var("CAVRA_STORE_KILL_CHILD") else {
+        return;
+    };
+    let s = store::open(&url).unwrap();
+    let mut out = std::io::stdout().lock();
+    for i in 0.. {
+        let id = format!("kill-{i}");
+        enqueue(&*s, &id);
+        writeln!(out, "acked {id}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
 /// `cargo test --release -p cavra-github-app --test store -- --ignored --nocapture enqueue_rate`
 #[test]
 #[ignore = "a measurement, not a check"]
