@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// Delivery outcomes with their own counter; anything else is counted as `other`.
-const DELIVERY_OUTCOMES: [&str; 10] = [
+const DELIVERY_OUTCOMES: [&str; 9] = [
     "accepted",
     "duplicate",
     "ignored",
@@ -19,7 +19,6 @@ const DELIVERY_OUTCOMES: [&str; 10] = [
     "malformed",
     "missing_header",
     "store_error",
-    "not_ready",
     "other",
 ];
 
@@ -77,7 +76,7 @@ impl Metrics {
     }
 
     /// A webhook delivery was answered: `accepted`, `duplicate`, `bad_signature`, `too_large`,
-    /// `malformed`, `missing_header`, `ignored` (and `store_error`, `not_ready`).
+    /// `malformed`, `missing_header`, `ignored` (and `store_error`: the queue failed, 503).
     pub fn delivery(&self, outcome: &'static str) {
         self.deliveries[index(&DELIVERY_OUTCOMES, outcome)].fetch_add(1, Relaxed);
     }
