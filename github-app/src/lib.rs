@@ -7,6 +7,7 @@
 //!      gate, approvals, signed verdict) -> check run completed
 //! ```
 
+pub mod app;
 pub mod config;
 pub mod evaluate;
 pub mod events;
