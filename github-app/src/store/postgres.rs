@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (id) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_running ON jobs (worker) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS jobs_running_id ON jobs (id) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, id) WHERE key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS verdicts (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -158,22 +159,33 @@ impl Store for PostgresStore {
         let until = now + ms(lease);
         let mut conn = self.conn()?;
         let mut tx = conn.client().transaction().map_err(|e| self.db(e))?;
-        let row = tx
-            .query_opt(
-                "WITH c AS (
-                     SELECT id FROM jobs
-                     WHERE (state = 'queued' AND run_after <= $1)
-                        OR (state = 'running' AND lease_until < $1)
-                     ORDER BY id LIMIT 1
-                     FOR UPDATE SKIP LOCKED
-                 )
-                 UPDATE jobs j SET state = 'running', worker = $2, lease_until = $3,
-                     attempts = j.attempts + 1
-                 FROM c WHERE j.id = c.id
-                 RETURNING j.id, j.delivery_id, j.event, j.payload, j.key, j.attempts",
-                &[&now, &worker, &until],
-            )
-            .map_err(|e| self.db(e))?;
+        // Two lookups, each walking one partial index in id order (an OR of both would walk
+        // every finished job too); the older candidate wins, the other's lock ends at commit.
+        let mut oldest: Option<i64> = None;
+        for sql in [
+            "SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $1
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+            "SELECT id FROM jobs WHERE state = 'running' AND lease_until < $1
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        ] {
+            if let Some(r) = tx.query_opt(sql, &[&now]).map_err(|e| self.db(e))? {
+                let id: i64 = r.get(0);
+                oldest = Some(oldest.map_or(id, |o| o.min(id)));
+            }
+        }
+        let row = match oldest {
+            None => None,
+            Some(id) => Some(
+                tx.query_one(
+                    "UPDATE jobs SET state = 'running', worker = $2, lease_until = $3,
+                         attempts = attempts + 1
+                     WHERE id = $1
+                     RETURNING id, delivery_id, event, payload, key, attempts",
+                    &[&id, &worker, &until],
+                )
+                .map_err(|e| self.db(e))?,
+            ),
+        };
         tx.commit().map_err(|e| self.db(e))?;
         Ok(row.map(|r| Job {
             id: r.get(0),
@@ -262,7 +274,8 @@ impl Store for PostgresStore {
         let row = conn
             .client()
             .query_one(
-                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')",
+                "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued')
+                      + (SELECT count(*) FROM jobs WHERE state = 'running')",
                 &[],
             )
             .map_err(|e| self.db(e))?;

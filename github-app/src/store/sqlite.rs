@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (id) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_running ON jobs (worker) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS jobs_running_id ON jobs (id) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, id) WHERE key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS verdicts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
