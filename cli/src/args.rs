@@ -96,6 +96,24 @@ pub enum Command {
     /// Example: `cavra init github --mode audit`
     #[command(after_help = EXIT_CODES, verbatim_doc_comment)]
     Init(InitArgs),
+    /// Run the cavra GitHub App (webhook server and workers); see docs/github-app.md.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+/// `cavra app ...`.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Serve webhooks and evaluate pull requests until SIGTERM (as `cavra-github-app`).
+    ///
+    /// Settings come from FILE (TOML) and CAVRA_APP_* variables: app id, private key, webhook
+    /// secret, API URL (GitHub Enterprise Server), database URL (sqlite:PATH or postgres://),
+    /// cache directory, listen address, workers, signing key.
+    Serve {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Forges `cavra report` and `cavra gate --post` post to.

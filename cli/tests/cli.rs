@@ -260,3 +260,12 @@ fn evaluate_parses_commands_and_commands_lists_them() {
         text(&bad)
     );
 }
+
+#[test]
+fn app_serve_names_missing_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cavra(dir.path(), &["app", "serve"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("CAVRA_APP_ID") && said.contains("webhook_secret"), "{said}");
+}

@@ -27,11 +27,20 @@ pub fn run(cli: Cli) -> u8 {
         Command::VerifyBundle(args) => verify_bundle::run(args),
         Command::Report(args) => report::run(args),
         Command::Init(args) => init::run(args),
+        Command::App(crate::args::AppCommand::Serve { config }) => app_serve(config.as_deref()),
     };
     result.unwrap_or_else(|e| {
         eprintln!("cavra: error: {e}");
         exit_code(&e)
     })
+}
+
+/// `cavra app serve`: the GitHub App in this process.
+fn app_serve(config: Option<&std::path::Path>) -> Result<u8, GateError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let cfg = cavra_github_app::config::load(config, &env).map_err(GateError::Usage)?;
+    cavra_github_app::app::run(cfg).map_err(GateError::Io)?;
+    Ok(exit::PASS)
 }
 
 /// The exit code for an error.
