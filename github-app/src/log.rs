@@ -3,7 +3,7 @@
 //! `authorization`, `password`, `private_key`, ...) are replaced by `***`; every value is JSON
 //! escaped, so a newline in a value cannot start a forged log line.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -32,21 +32,30 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.iter().any(|s| key.contains(s))
 }
 
-/// The log line for an event at `now` (without the newline).
+/// The log line for an event at `now` (without the newline): `ts`, `level` and `msg` first, then
+/// the fields in order (a key given twice, or naming one of the first three, is dropped).
 pub fn render(level: &str, message: &str, fields: &[(&str, &str)], now: SystemTime) -> String {
-    let mut object = Map::new();
-    object.insert("ts".into(), Value::String(timestamp(now)));
-    object.insert("level".into(), Value::String(level.into()));
-    object.insert("msg".into(), Value::String(message.into()));
+    let quote = |s: &str| Value::String(s.to_string()).to_string();
+    let mut line = format!(
+        "{{\"ts\":{},\"level\":{},\"msg\":{}",
+        quote(&timestamp(now)),
+        quote(level),
+        quote(message)
+    );
+    let mut seen: Vec<&str> = vec!["ts", "level", "msg"];
     for (key, value) in fields {
-        // The fixed keys are not overwritten by a field of the same name.
-        if matches!(*key, "ts" | "level" | "msg") {
+        if seen.contains(key) {
             continue;
         }
+        seen.push(key);
         let value = if is_secret_key(key) { "***" } else { value };
-        object.insert((*key).to_string(), Value::String(value.to_string()));
+        line.push(',');
+        line.push_str(&quote(key));
+        line.push(':');
+        line.push_str(&quote(value));
     }
-    Value::Object(object).to_string()
+    line.push('}');
+    line
 }
 
 /// RFC 3339 UTC with milliseconds: `2026-11-23T20:19:34.123Z`.
@@ -126,5 +135,11 @@ mod tests {
             "abc\n{\"level\":\"error\",\"msg\":\"forged\"}"
         );
         assert_eq!(v["ts"], "1970-01-01T00:00:00.000Z");
+        assert!(
+            line.starts_with("{\"ts\":\"1970-01-01T00:00:00.000Z\",\"level\":\"info\",\"msg\":")
+        );
+        let twice = render("info", "m", &[("a", "1"), ("a", "2")], UNIX_EPOCH);
+        assert_eq!(serde_json::from_str::<Value>(&twice).unwrap()["a"], "1");
+        assert_eq!(twice.matches("\"a\"").count(), 1);
     }
 }
