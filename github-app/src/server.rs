@@ -8,12 +8,13 @@
 //! |---|---|
 //! | `X-GitHub-Event`, `X-GitHub-Delivery` (1-100 of `[A-Za-z0-9-]`), `X-Hub-Signature-256` present and well formed | 400 |
 //! | `Content-Length`, then the bytes actually read, at most `max_body_bytes` | 413 |
+//! | the body arrives within [`BODY_TIMEOUT`] | 408 |
 //! | the signature is the body's HMAC-SHA256 under the secret | 401 |
 //! | the body is a JSON object | 400 |
 //! | the event asks for nothing ([`Work::Ignore`]: ping, push, closed pull requests...) | 200 `{"ignored": reason}` |
 //! | stored | 202 `{"delivery": id, "queued": true}` |
 //! | seen before | 200 `{"delivery": id, "duplicate": true}` |
-//! | the store failed | 503 (GitHub redelivers) |
+//! | the store failed, or did not answer within [`ENQUEUE_TIMEOUT`] | 503 (GitHub redelivers) |
 
 use crate::events::{self, Work};
 use crate::log;
@@ -30,6 +31,14 @@ use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How long a client may take to send the body (a slow sender holds a connection, not more).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the answer waits for the store; past it the answer is 503 and GitHub redelivers
+/// (if the write still lands, the redelivery is a duplicate).
+pub const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -197,8 +206,18 @@ async fn webhook(State(state): State<AppState>, request: Request) -> Response {
         Some(Ok(len)) => len as usize,
         _ => 0,
     };
-    let body: Bytes = match read_limited(body, state.max_body_bytes, hint).await {
+    let read = tokio::time::timeout(BODY_TIMEOUT, read_limited(body, state.max_body_bytes, hint));
+    let body: Bytes = match read.await.unwrap_or(Err(ReadError::TimedOut)) {
         Ok(body) => body,
+        Err(ReadError::TimedOut) => {
+            return refuse(
+                &state,
+                StatusCode::REQUEST_TIMEOUT,
+                "malformed",
+                &delivery,
+                "the body was not sent in time",
+            );
+        }
         Err(ReadError::TooLarge) => return too_large(&state),
         Err(ReadError::Failed) => {
             return refuse(
@@ -260,15 +279,18 @@ async fn webhook(State(state): State<AppState>, request: Request) -> Response {
 
     let store = state.store.clone();
     let (id, ev, k) = (delivery.clone(), event.clone(), key.clone());
-    let stored = tokio::task::spawn_blocking(move || {
+    let enqueue = tokio::task::spawn_blocking(move || {
         store.enqueue(&NewDelivery {
             id: &id,
             event: &ev,
             payload: &body,
             key: k.as_deref(),
         })
-    })
-    .await;
+    });
+    let stored = match tokio::time::timeout(ENQUEUE_TIMEOUT, enqueue).await {
+        Ok(joined) => joined.map_err(|e| e.to_string()),
+        Err(_) => Err("timed out".to_string()),
+    };
     let key = key.unwrap_or_default();
     match stored {
         Ok(Ok(Enqueued::Accepted)) => {
@@ -305,25 +327,30 @@ async fn webhook(State(state): State<AppState>, request: Request) -> Response {
             &delivery,
             &why,
         ),
-        Ok(Err(e)) => refuse(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_error",
-            &delivery,
-            &format!("the queue is unavailable: {e}"),
-        ),
-        Err(_) => refuse(
-            &state,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_error",
-            &delivery,
-            "the queue is unavailable",
-        ),
+        Ok(Err(e)) => store_down(&state, &delivery, &e.to_string()),
+        Err(why) => store_down(&state, &delivery, &why),
     }
+}
+
+/// The queue failed: 503, the detail only in the log.
+fn store_down(state: &AppState, delivery: &str, error: &str) -> Response {
+    log::event(
+        "error",
+        "enqueue failed",
+        &[("delivery", delivery), ("error", error)],
+    );
+    refuse(
+        state,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_error",
+        delivery,
+        "the queue is unavailable; redeliver later",
+    )
 }
 
 enum ReadError {
     TooLarge,
+    TimedOut,
     Failed,
 }
 

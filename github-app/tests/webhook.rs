@@ -609,6 +609,11 @@ fn a_store_error_is_503_so_github_redelivers() {
         &example("pull_request/opened.payload.json"),
     );
     assert_eq!(status, 503, "{answer}");
+    // The detail goes to the log, not to the caller.
+    assert!(
+        !answer.to_string().contains("connection refused"),
+        "{answer}"
+    );
     assert_eq!(down.calls.load(Ordering::Relaxed), 1);
     assert_eq!(server.metrics.deliveries("store_error"), 1);
     assert_eq!(server.get("/readyz").0, 503);
