@@ -545,14 +545,16 @@ fn health_readiness_and_metrics() {
     assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
 }
 
-/// A store whose database is down: enqueue and ready fail.
+/// A store whose database is down (enqueue and ready fail), or hangs for `hang` first.
 struct DownStore {
     calls: AtomicU64,
+    hang: Duration,
 }
 
 impl Store for DownStore {
     fn enqueue(&self, _: &NewDelivery<'_>) -> Result<Enqueued, StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
+        std::thread::sleep(self.hang);
         Err(StoreError::Db("connection refused".into()))
     }
     fn claim(&self, _: &str, _: Duration) -> Result<Option<Job>, StoreError> {
@@ -600,6 +602,7 @@ impl Store for DownStore {
 fn a_store_error_is_503_so_github_redelivers() {
     let down = Arc::new(DownStore {
         calls: AtomicU64::new(0),
+        hang: Duration::ZERO,
     });
     let server = Server::with_store(down.clone(), 5 << 20, tempfile::tempdir().unwrap());
     server.ready.store(true, Ordering::Release);
@@ -627,4 +630,52 @@ fn a_store_error_is_503_so_github_redelivers() {
     assert_eq!(down.calls.load(Ordering::Relaxed), 1);
     // /metrics still renders.
     assert_eq!(server.get("/metrics").0, 200);
+}
+
+#[test]
+fn a_hung_store_is_503_within_the_enqueue_timeout() {
+    let hung = Arc::new(DownStore {
+        calls: AtomicU64::new(0),
+        hang: server::ENQUEUE_TIMEOUT + Duration::from_secs(1),
+    });
+    let server = Server::with_store(hung, 5 << 20, tempfile::tempdir().unwrap());
+    let started = std::time::Instant::now();
+    let (status, answer) = server.deliver(
+        "pull_request",
+        "while-hung",
+        &example("pull_request/opened.payload.json"),
+    );
+    assert_eq!(status, 503, "{answer}");
+    let took = started.elapsed();
+    assert!(
+        took >= server::ENQUEUE_TIMEOUT && took < server::ENQUEUE_TIMEOUT + Duration::from_secs(1),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn a_body_sent_too_slowly_is_408() {
+    let server = Server::start(5 << 20);
+    let body = example("pull_request/opened.payload.json");
+    let sig = webhook::sign(SECRET.as_bytes(), &body);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(server::BODY_TIMEOUT + Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: slow-1\r\nX-Hub-Signature-256: {sig}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..10]).unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = [0u8; 64];
+    let n = stream.read(&mut answer).unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    assert!(started.elapsed() >= server::BODY_TIMEOUT - Duration::from_secs(1));
+    assert_eq!(server.state("slow-1"), None);
 }
