@@ -356,7 +356,9 @@ enum ReadError {
 
 /// Reads at most `limit` bytes of `body`; stops (without reading further) as soon as more come.
 async fn read_limited(mut body: Body, limit: usize, hint: usize) -> Result<Bytes, ReadError> {
-    let mut buf = Vec::with_capacity(hint.min(limit));
+    // The declared length is only a hint: a client that declares much and sends little must not
+    // make the server reserve it.
+    let mut buf = Vec::with_capacity(hint.min(limit).min(64 << 10));
     loop {
         let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
         match frame {
