@@ -40,6 +40,8 @@ pub struct Config {
     pub upload_attestations: bool,
     /// Users allowed to break the glass (label `cavra:break-glass` plus a comment).
     pub break_glass_users: Vec<String>,
+    /// A minijinja template replacing the built-in check-run summary (its text).
+    pub summary_template: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -59,6 +61,10 @@ impl std::fmt::Debug for Config {
             .field("signing_key", &self.signing_key.as_ref().map(|_| "***"))
             .field("upload_attestations", &self.upload_attestations)
             .field("break_glass_users", &self.break_glass_users)
+            .field(
+                "summary_template",
+                &self.summary_template.as_ref().map(|_| "(set)"),
+            )
             .finish()
     }
 }
@@ -94,6 +100,7 @@ struct File {
     signing_key: Option<String>,
     upload_attestations: Option<bool>,
     break_glass_users: Option<Vec<String>>,
+    summary_template_path: Option<PathBuf>,
 }
 
 /// Reads the configuration from `file` (if any) and the environment.
@@ -204,6 +211,15 @@ pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result
             None => f.upload_attestations.unwrap_or(false),
         },
         break_glass_users: f.break_glass_users.unwrap_or_default(),
+        summary_template: match var("CAVRA_APP_SUMMARY_TEMPLATE_PATH")
+            .map(PathBuf::from)
+            .or(f.summary_template_path)
+        {
+            Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                format!("cannot read the summary template {}: {e}", path.display())
+            })?),
+            None => None,
+        },
     })
 }
 

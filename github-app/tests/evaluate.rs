@@ -138,6 +138,7 @@ impl Fixture {
             signing_key: None,
             upload_attestations: false,
             break_glass_users: vec!["oncall".to_string()],
+            summary_template: None,
         };
         tweak(&mut cfg);
         let store = Arc::new(Saved::default());
@@ -703,6 +704,22 @@ fn a_refusal_after_the_check_run_started_completes_it_as_failed() {
     assert_eq!(conclusion, "failure", "{line}");
     assert!(
         summary.contains("403") && summary.contains("not accessible") && !summary.contains(TOKEN),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_configured_summary_template_replaces_the_built_in_one() {
+    let f = Fixture::configured(POLICY, |cfg| {
+        cfg.summary_template = Some(
+            "Custom gate summary: {{ verdict.verdict }} at {{ verdict.revisions.head }}".into(),
+        );
+    });
+    let head = f.open_pull(1, &[("src/lib.rs", "pub fn f() {}\n")], &[]);
+    f.run(1).unwrap();
+    let (_, summary) = f.completed();
+    assert!(
+        summary.contains(&format!("Custom gate summary: pass at {head}")),
         "{summary}"
     );
 }

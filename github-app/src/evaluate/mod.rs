@@ -422,7 +422,7 @@ impl Evaluator {
         }
         let state = GateState::of(&verdict);
         let title = cavra_report::title(&verdict);
-        let mut summary = match present::summary(&verdict, None) {
+        let mut summary = match present::summary(&verdict, self.cfg.summary_template.as_deref()) {
             Ok(s) => s,
             Err(e) => return Err(JobError::Permanent(format!("cannot render: {e}"))),
         };
