@@ -4,7 +4,8 @@
 
 use cavra_github_app::store::{self, Enqueued, Job, NewDelivery, Store, StoreError};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -15,12 +16,23 @@ struct Db {
     url: String,
     store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
-    _serial: Option<MutexGuard<'static, ()>>,
+    /// The PostgreSQL schema to drop afterwards: (server URL, schema).
+    schema: Option<(String, String)>,
 }
 
 impl Db {
     fn reopen(&mut self) {
         self.store = store::open(&self.url).expect("reopen");
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.schema
+            && let Ok(mut client) = ::postgres::Client::connect(url, ::postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
     }
 }
 
@@ -31,32 +43,52 @@ fn sqlite() -> Db {
         store: store::open(&url).expect("open sqlite"),
         url,
         _dir: Some(dir),
-        _serial: None,
+        schema: None,
     }
 }
 
-/// The PostgreSQL tests share one database: they run one at a time, each on fresh tables.
-static POSTGRES: Mutex<()> = Mutex::new(());
-
+/// Each PostgreSQL test gets a schema of its own in the shared database (named by process, test
+/// and time, so parallel tests and other test processes never see each other's tables), chosen
+/// through the URL's `options=-csearch_path=...`, and dropped afterwards.
 fn postgres() -> Option<Db> {
-    let Ok(url) = std::env::var("CAVRA_TEST_POSTGRES_URL") else {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let Ok(server) = std::env::var("CAVRA_TEST_POSTGRES_URL") else {
         if std::env::var_os("CI").is_some() {
             panic!("CI is set but CAVRA_TEST_POSTGRES_URL is not: run .ci/start-postgres.sh");
         }
         eprintln!("note: CAVRA_TEST_POSTGRES_URL unset, PostgreSQL store test skipped");
         return None;
     };
-    let serial = POSTGRES.lock().unwrap_or_else(|p| p.into_inner());
-    let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).expect("connect");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!(
+        "store_test_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client = ::postgres::Client::connect(&server, ::postgres::NoTls).expect("connect");
     client
-        .batch_execute("DROP TABLE IF EXISTS jobs, verdicts")
-        .expect("drop tables");
-    Some(Db {
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("create schema");
+    let sep = if server.contains('?') { '&' } else { '?' };
+    let url = format!("{server}{sep}options=-csearch_path%3D{schema}");
+    let db = Db {
         store: store::open(&url).expect("open postgres"),
         url,
         _dir: None,
-        _serial: Some(serial),
-    })
+        schema: Some((server, schema.clone())),
+    };
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 2, "the store's tables are in the test's schema");
+    Some(db)
 }
 
 fn delivery<'a>(id: &'a str, key: Option<&'a str>) -> NewDelivery<'a> {
@@ -576,6 +608,24 @@ fn enqueue_rate() {
             "{}: 8 KiB payloads, single thread {single:.0}/s (p99 {p99:?}, max {worst:?}), \
              {threads} threads {multi:.0}/s (p99 {p99m:?})",
             cavra_github_app::config::redact_url(&db.url)
+        );
+        // Then 4 workers drain the queue (claim + complete).
+        let queued = s.depth().unwrap();
+        let start = Instant::now();
+        thread::scope(|scope| {
+            for t in 0..4 {
+                let s = s.clone();
+                scope.spawn(move || {
+                    let worker = format!("w{t}");
+                    while let Some(job) = s.claim(&worker, LONG).unwrap() {
+                        s.complete(&job, "ok").unwrap();
+                    }
+                });
+            }
+        });
+        eprintln!(
+            "  4 workers: {:.0} claim+complete/s over {queued} jobs",
+            queued as f64 / start.elapsed().as_secs_f64()
         );
     }
 }
