@@ -126,3 +126,165 @@ fn a_killed_server_loses_no_delivery_and_runs_none_twice() {
     }
     world.github.assert_no_problems();
 }
+
+/// A schema of its own in the test PostgreSQL server, and the URL that selects it; `None` (with
+/// a note) without `CAVRA_TEST_POSTGRES_URL`, a failure under CI.
+fn postgres_schema(name: &str) -> Option<(String, String)> {
+    let Ok(server) = std::env::var("CAVRA_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but CAVRA_TEST_POSTGRES_URL is not: run .ci/start-postgres.sh"
+        );
+        eprintln!("note: CAVRA_TEST_POSTGRES_URL unset, the two-replica test is skipped");
+        return None;
+    };
+    let schema = format!("{name}_{}", std::process::id());
+    let mut client = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let sep = if server.contains('?') { '&' } else { '?' };
+    Some((
+        format!("{server}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    ))
+}
+
+fn pg_completions(url: &str, ids: &[String]) -> Vec<(String, u32)> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    ids.iter()
+        .map(|id| {
+            client
+                .query_opt(
+                    "SELECT state, completions FROM jobs WHERE delivery_id = $1",
+                    &[id],
+                )
+                .unwrap()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, i32>(1) as u32))
+                .unwrap_or(("missing".to_string(), 0))
+        })
+        .collect()
+}
+
+#[test]
+fn two_replicas_on_postgresql_share_the_queue_and_survive_a_kill() {
+    let Some((url, _schema)) = postgres_schema("app_replicas") else {
+        return;
+    };
+    let world = World::new();
+    let heads: Vec<String> = (1..=8)
+        .map(|n| world.open_pull(n, &[(&format!("src/r{n}.rs"), "pub fn f() {}\n")]))
+        .collect();
+    world
+        .github
+        .with_state(|s| s.delay = Some(Duration::from_millis(60)));
+    let a = world.start_app_on(&url, "cache-a");
+    let b = world.start_app_on(&url, "cache-b");
+    let ids: Vec<String> = (1..=8).map(|n| format!("replica-{n}")).collect();
+    for (n, head) in heads.iter().enumerate() {
+        // A load balancer spreads deliveries over the replicas.
+        let app = if n % 2 == 0 { &a } else { &b };
+        let number = n as u64 + 1;
+        assert_eq!(
+            app.deliver(&ids[n], "pull_request", &synchronize(number, head)),
+            202
+        );
+    }
+    // A redelivery to the other replica is a duplicate there too.
+    assert_eq!(
+        b.deliver(&ids[0], "pull_request", &synchronize(1, &heads[0])),
+        200
+    );
+    wait_until("an evaluation in flight", Duration::from_secs(30), || {
+        world
+            .github
+            .calls()
+            .iter()
+            .any(|(c, _)| *c == Call::CreateCheckRun)
+    });
+    drop(a); // SIGKILL one replica; the other takes its jobs over when their lease runs out.
+    wait_until("every delivery done", Duration::from_secs(90), || {
+        pg_completions(&url, &ids).iter().all(|(s, _)| s == "done")
+    });
+    drop(b);
+    let after = pg_completions(&url, &ids);
+    assert!(
+        after.iter().all(|(s, c)| s == "done" && *c == 1),
+        "{after:?}"
+    );
+    let done = conclusions(&world.github);
+    for head in &heads {
+        assert!(
+            done.iter().any(|(h, c)| h == head && c == "success"),
+            "no completed check run for {head}: {done:?}"
+        );
+    }
+    world.github.assert_no_problems();
+}
+
+#[test]
+fn sigterm_stops_gracefully_and_the_restart_finishes_the_work() {
+    let world = World::new();
+    let heads: Vec<String> = (1..=4)
+        .map(|n| world.open_pull(n, &[(&format!("src/t{n}.rs"), "pub fn f() {}\n")]))
+        .collect();
+    world
+        .github
+        .with_state(|s| s.delay = Some(Duration::from_millis(100)));
+    let ids: Vec<String> = (1..=4).map(|n| format!("term-{n}")).collect();
+    let mut app = world.start_app();
+    for (n, head) in heads.iter().enumerate() {
+        let number = n as u64 + 1;
+        assert_eq!(
+            app.deliver(&ids[n], "pull_request", &synchronize(number, head)),
+            202
+        );
+    }
+    wait_until("an evaluation in flight", Duration::from_secs(30), || {
+        world
+            .github
+            .calls()
+            .iter()
+            .any(|(c, _)| *c == Call::CreateCheckRun)
+    });
+    let pid = app.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = app.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the App did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "a graceful stop exits 0: {status:?}");
+    // Nothing is left running: every job is done or back in the queue.
+    let states = completions(&world.database(), &ids);
+    assert!(
+        states.iter().all(|(s, _)| s == "done" || s == "queued"),
+        "{states:?}"
+    );
+    drop(app);
+    world.github.with_state(|s| s.delay = None);
+    let _app = world.start_app();
+    wait_until(
+        "every delivery done after the restart",
+        Duration::from_secs(60),
+        || {
+            completions(&world.database(), &ids)
+                .iter()
+                .all(|(s, _)| s == "done")
+        },
+    );
+    let after = completions(&world.database(), &ids);
+    assert!(after.iter().all(|(_, c)| *c == 1), "{after:?}");
+}

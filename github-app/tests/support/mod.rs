@@ -100,8 +100,14 @@ impl World {
         self.dir.path().join("app.db")
     }
 
-    /// Starts the App; its address once it listens.
+    /// Starts the App on the SQLite database; its address once it listens.
     pub fn start_app(&self) -> App {
+        let url = format!("sqlite:{}", self.database().display());
+        self.start_app_on(&url, "cache")
+    }
+
+    /// Starts an App (a replica) on `database_url`, with its own repository cache `cache`.
+    pub fn start_app_on(&self, database_url: &str, cache: &str) -> App {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cavra-github-app"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -111,11 +117,8 @@ impl World {
             .env("CAVRA_APP_WEBHOOK_SECRET", SECRET)
             .env("CAVRA_APP_API_URL", format!("{}/", self.github.api_url()))
             .env("CAVRA_APP_GIT_URL", self.git.url())
-            .env(
-                "CAVRA_APP_DATABASE_URL",
-                format!("sqlite:{}", self.database().display()),
-            )
-            .env("CAVRA_APP_CACHE_DIR", self.dir.path().join("cache"))
+            .env("CAVRA_APP_DATABASE_URL", database_url)
+            .env("CAVRA_APP_CACHE_DIR", self.dir.path().join(cache))
             .env("CAVRA_APP_LISTEN", "127.0.0.1:0")
             .env("CAVRA_APP_WORKERS", "2")
             .env("CAVRA_APP_LEASE_SECONDS", "2")
