@@ -42,6 +42,8 @@ pub struct Config {
     pub break_glass_users: Vec<String>,
     /// A minijinja template replacing the built-in check-run summary (its text).
     pub summary_template: Option<String>,
+    /// The App's public base URL; when set, check runs link to `/verdicts/{id}` there.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -101,6 +103,7 @@ struct File {
     upload_attestations: Option<bool>,
     break_glass_users: Option<Vec<String>>,
     summary_template_path: Option<PathBuf>,
+    public_url: Option<String>,
 }
 
 /// Reads the configuration from `file` (if any) and the environment.
@@ -211,6 +214,9 @@ pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result
             None => f.upload_attestations.unwrap_or(false),
         },
         break_glass_users: f.break_glass_users.unwrap_or_default(),
+        public_url: var("CAVRA_APP_PUBLIC_URL")
+            .or(f.public_url)
+            .map(|u| u.trim_end_matches('/').to_string()),
         summary_template: match var("CAVRA_APP_SUMMARY_TEMPLATE_PATH")
             .map(PathBuf::from)
             .or(f.summary_template_path)

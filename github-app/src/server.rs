@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/verdicts/{id}", get(verdict))
         .with_state(state)
 }
 
@@ -105,6 +106,32 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
+    }
+}
+
+/// A stored verdict and its Sigstore bundle, linked from the check run's summary:
+/// `{"repository", "head_sha", "verdict", "bundle"}` (the bundle is `null` when unsigned).
+async fn verdict(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return (StatusCode::NOT_FOUND, "no such verdict\n").into_response();
+    };
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.verdict(id)).await {
+        Ok(Ok(Some((repository, head_sha, verdict, bundle)))) => {
+            let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+            axum::Json(serde_json::json!({
+                "repository": repository,
+                "head_sha": head_sha,
+                "verdict": parse(&verdict),
+                "bundle": bundle.as_deref().and_then(parse),
+            }))
+            .into_response()
+        }
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such verdict\n").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
     }
 }
 

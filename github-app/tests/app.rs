@@ -67,6 +67,18 @@ fn a_pull_request_gets_a_completed_check_run() {
         completions(&world.database(), &ids),
         [("done".to_string(), 1), ("done".to_string(), 1)]
     );
+    // The stored verdicts are served where the check runs link to them.
+    let (status, body) = app.get("/verdicts/1");
+    assert_eq!(status, 200, "{body}");
+    let record: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(record["repository"], "octo-org/hello-world");
+    assert!(
+        [bad.as_str(), good.as_str()].contains(&record["head_sha"].as_str().unwrap()),
+        "{record}"
+    );
+    assert_eq!(record["verdict"]["schema"], "cavra.dev/gate-result/v1");
+    assert_eq!(app.get("/verdicts/999").0, 404);
+    assert_eq!(app.get("/verdicts/x").0, 404);
 }
 
 #[test]

@@ -139,6 +139,7 @@ impl Fixture {
             upload_attestations: false,
             break_glass_users: vec!["oncall".to_string()],
             summary_template: None,
+            public_url: None,
         };
         tweak(&mut cfg);
         let store = Arc::new(Saved::default());
@@ -711,6 +712,7 @@ fn a_refusal_after_the_check_run_started_completes_it_as_failed() {
 #[test]
 fn a_configured_summary_template_replaces_the_built_in_one() {
     let f = Fixture::configured(POLICY, |cfg| {
+        cfg.public_url = Some("https://cavra.example.com".into());
         cfg.summary_template = Some(
             "Custom gate summary: {{ verdict.verdict }} at {{ verdict.revisions.head }}".into(),
         );
@@ -721,5 +723,9 @@ fn a_configured_summary_template_replaces_the_built_in_one() {
     assert!(
         summary.contains(&format!("Custom gate summary: pass at {head}")),
         "{summary}"
+    );
+    assert!(
+        summary.contains("Verdict record: [`1`](https://cavra.example.com/verdicts/1)"),
+        "the check run links to the stored verdict: {summary}"
     );
 }

@@ -516,7 +516,10 @@ impl Evaluator {
                 bundle.as_deref(),
             )
             .map_err(|e| format!("cannot save the verdict: {e}"))?;
-        let mut note = format!("\nVerdict record: `{id}`");
+        let mut note = match &self.cfg.public_url {
+            Some(url) => format!("\nVerdict record: [`{id}`]({url}/verdicts/{id})"),
+            None => format!("\nVerdict record: `{id}`"),
+        };
         if bundle.is_some() {
             note.push_str(" (signed)");
         }
