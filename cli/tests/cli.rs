@@ -267,5 +267,8 @@ fn app_serve_names_missing_settings() {
     let out = cavra(dir.path(), &["app", "serve"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("CAVRA_APP_ID") && said.contains("webhook_secret"), "{said}");
+    assert!(
+        said.contains("CAVRA_APP_ID") && said.contains("webhook_secret"),
+        "{said}"
+    );
 }
