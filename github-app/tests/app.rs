@@ -79,6 +79,7 @@ fn a_pull_request_gets_a_completed_check_run() {
     assert_eq!(record["verdict"]["schema"], "cavra.dev/gate-result/v1");
     assert_eq!(app.get("/verdicts/999").0, 404);
     assert_eq!(app.get("/verdicts/x").0, 404);
+    app.assert_log_is_clean();
 }
 
 #[test]

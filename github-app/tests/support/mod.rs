@@ -128,9 +128,10 @@ impl World {
             .expect("start cavra-github-app");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             let mut sent = false;
-            let mut log = String::new();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if !sent {
                     if let Ok(v) = serde_json::from_str::<Value>(&line) {
@@ -140,22 +141,23 @@ impl World {
                         }
                     }
                 }
+                let mut log = kept.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
-            assert!(!log.contains(SECRET), "the webhook secret was logged");
-            assert!(!log.contains(TOKEN), "the installation token was logged");
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("the App says where it listens");
-        App { child, addr }
+        App { child, addr, log }
     }
 }
 
 pub struct App {
     pub child: Child,
     pub addr: String,
+    /// Everything the App logged so far (JSON lines).
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for App {
@@ -166,6 +168,19 @@ impl Drop for App {
 }
 
 impl App {
+    /// Panics when the log holds the webhook secret or the installation token, or a line that
+    /// is not a JSON object.
+    pub fn assert_log_is_clean(&self) {
+        let log = self.log.lock().unwrap();
+        assert!(!log.is_empty(), "the App logged nothing");
+        assert!(!log.contains(SECRET), "the webhook secret was logged");
+        assert!(!log.contains(TOKEN), "the installation token was logged");
+        for line in log.lines() {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(v.is_object(), "{line}");
+        }
+    }
+
     /// GETs `path`; the status and body.
     pub fn get(&self, path: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
