@@ -21,7 +21,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
     let store = store::open(&cfg.database_url)
         .map_err(|e| format!("database {}: {e}", redact_url(&cfg.database_url)))?;
     let metrics = Arc::new(Metrics::new());
-    let evaluator = Evaluator::new(&cfg, Arc::new(Verdicts(store.clone())), metrics.clone())?;
+    let verdicts: Arc<dyn VerdictStore> = store.clone();
+    let evaluator = Evaluator::new(&cfg, verdicts, metrics.clone())?;
     let wake = Arc::new(tokio::sync::Notify::new());
     let stop = Arc::new(AtomicBool::new(false));
     let ready = Arc::new(AtomicBool::new(false));
@@ -69,23 +70,6 @@ pub fn run(cfg: Config) -> Result<(), String> {
     pool.stop();
     log::event("info", "stopped", &[]);
     served.map_err(|e| format!("server: {e}"))
-}
-
-/// The store, as the evaluator keeps verdicts in it.
-struct Verdicts(Arc<dyn store::Store>);
-
-impl VerdictStore for Verdicts {
-    fn save_verdict(
-        &self,
-        repo: &str,
-        head_sha: &str,
-        verdict_json: &str,
-        bundle_json: Option<&str>,
-    ) -> Result<i64, String> {
-        self.0
-            .save_verdict(repo, head_sha, verdict_json, bundle_json)
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// Worker names start with the host and process, so replicas sharing a database tell their

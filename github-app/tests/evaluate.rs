@@ -55,7 +55,7 @@ impl VerdictStore for Saved {
         head_sha: &str,
         verdict_json: &str,
         bundle_json: Option<&str>,
-    ) -> Result<i64, String> {
+    ) -> Result<i64, cavra_github_app::store::StoreError> {
         let mut all = self.0.lock().unwrap();
         all.push((
             repo.to_string(),

@@ -4,7 +4,7 @@
 use cavra_github_app::events::{self, Work};
 use cavra_github_app::metrics::Metrics;
 use cavra_github_app::server::{self, AppState};
-use cavra_github_app::store::{self, Enqueued, Job, NewDelivery, Store, StoreError};
+use cavra_github_app::store::{self, Enqueued, Job, NewDelivery, Store, StoreError, VerdictStore};
 use cavra_github_app::webhook;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -551,6 +551,12 @@ struct DownStore {
     hang: Duration,
 }
 
+impl VerdictStore for DownStore {
+    fn save_verdict(&self, _: &str, _: &str, _: &str, _: Option<&str>) -> Result<i64, StoreError> {
+        unimplemented!()
+    }
+}
+
 impl Store for DownStore {
     fn enqueue(&self, _: &NewDelivery<'_>) -> Result<Enqueued, StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -583,9 +589,6 @@ impl Store for DownStore {
     }
     fn ready(&self) -> Result<(), StoreError> {
         Err(StoreError::Db("connection refused".into()))
-    }
-    fn save_verdict(&self, _: &str, _: &str, _: &str, _: Option<&str>) -> Result<i64, StoreError> {
-        unimplemented!()
     }
     fn verdict(
         &self,

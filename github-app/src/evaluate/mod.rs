@@ -16,6 +16,7 @@ pub mod installation;
 use crate::config::Config;
 use crate::events::{Repo as WorkRepo, Work};
 use crate::metrics::Metrics;
+pub use crate::store::VerdictStore;
 use api::{ApiError, Http, Repo};
 use approvals::Memberships;
 use cavra_forge::present::{self, GateState};
@@ -75,19 +76,6 @@ impl From<FetchError> for JobError {
             JobError::Permanent(e.message)
         }
     }
-}
-
-/// Where verdicts are kept: `save_verdict` returns the verdict's id, shown in the check run's
-/// summary. This stands in for `crate::store::Store::save_verdict` until the store lands; the
-/// store then implements it (or `Evaluator::new` takes the store and wraps it).
-pub trait VerdictStore: Send + Sync {
-    fn save_verdict(
-        &self,
-        repo: &str,
-        head_sha: &str,
-        verdict_json: &str,
-        bundle_json: Option<&str>,
-    ) -> Result<i64, String>;
 }
 
 /// Evaluates work; shared by the worker threads.

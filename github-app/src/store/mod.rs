@@ -81,7 +81,20 @@ pub enum StoreError {
 
 /// The durable queue and verdict store. Every method is blocking (call it from
 /// `tokio::task::spawn_blocking` or a worker thread).
-pub trait Store: Send + Sync + 'static {
+/// Where an evaluation keeps its verdicts (the part of the store the evaluator needs).
+pub trait VerdictStore: Send + Sync {
+    /// Keeps a verdict (and its Sigstore bundle JSON, when signed) for a repository and commit;
+    /// returns its id.
+    fn save_verdict(
+        &self,
+        repo: &str,
+        head_sha: &str,
+        verdict_json: &str,
+        bundle_json: Option<&str>,
+    ) -> Result<i64, StoreError>;
+}
+
+pub trait Store: VerdictStore + Send + Sync + 'static {
     /// Persists a delivery durably before returning (the server answers 202 only after this). A
     /// delivery id seen before -> Duplicate (nothing stored, even after it completed).
     fn enqueue(&self, d: &NewDelivery<'_>) -> Result<Enqueued, StoreError>;
@@ -106,15 +119,6 @@ pub trait Store: Send + Sync + 'static {
     fn depth(&self) -> Result<u64, StoreError>;
     /// Readiness: the database answers.
     fn ready(&self) -> Result<(), StoreError>;
-    /// Keeps a signed verdict (the Sigstore bundle JSON) for a repository and commit; returns its
-    /// id.
-    fn save_verdict(
-        &self,
-        repo: &str,
-        head_sha: &str,
-        verdict_json: &str,
-        bundle_json: Option<&str>,
-    ) -> Result<i64, StoreError>;
     /// A verdict by id: (repo, head_sha, verdict_json, bundle_json).
     #[allow(clippy::type_complexity)]
     fn verdict(

@@ -6,7 +6,9 @@
 //! workers (in this process or another replica) each take a different job without waiting on
 //! each other. Errors name the database by [`redact_url`], never with its password.
 
-use super::{Enqueued, Job, NewDelivery, Store, StoreError, check, ms, now_ms, short};
+use super::{
+    Enqueued, Job, NewDelivery, Store, StoreError, VerdictStore, check, ms, now_ms, short,
+};
 use crate::config::redact_url;
 use postgres::{Client, Config, NoTls};
 use std::str::FromStr;
@@ -290,25 +292,6 @@ impl Store for PostgresStore {
             .map_err(|e| self.db(e))
     }
 
-    fn save_verdict(
-        &self,
-        repo: &str,
-        head_sha: &str,
-        verdict_json: &str,
-        bundle_json: Option<&str>,
-    ) -> Result<i64, StoreError> {
-        let mut conn = self.conn()?;
-        let row = conn
-            .client()
-            .query_one(
-                "INSERT INTO verdicts (repo, head_sha, verdict_json, bundle_json, created_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&repo, &head_sha, &verdict_json, &bundle_json, &now_ms()],
-            )
-            .map_err(|e| self.db(e))?;
-        Ok(row.get(0))
-    }
-
     fn verdict(
         &self,
         id: i64,
@@ -334,5 +317,26 @@ impl Store for PostgresStore {
             )
             .map_err(|e| self.db(e))?;
         Ok(row.map(|r| (r.get(0), r.get::<_, i32>(1) as u32)))
+    }
+}
+
+impl VerdictStore for PostgresStore {
+    fn save_verdict(
+        &self,
+        repo: &str,
+        head_sha: &str,
+        verdict_json: &str,
+        bundle_json: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.conn()?;
+        let row = conn
+            .client()
+            .query_one(
+                "INSERT INTO verdicts (repo, head_sha, verdict_json, bundle_json, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&repo, &head_sha, &verdict_json, &bundle_json, &now_ms()],
+            )
+            .map_err(|e| self.db(e))?;
+        Ok(row.get(0))
     }
 }

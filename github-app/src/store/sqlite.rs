@@ -21,7 +21,9 @@
 //! Claims are one `UPDATE ... WHERE id = (SELECT ...) RETURNING` in a `BEGIN IMMEDIATE`
 //! transaction, so they stay atomic even if a second process opens the same file.
 
-use super::{Enqueued, Job, NewDelivery, Store, StoreError, check, ms, now_ms, short};
+use super::{
+    Enqueued, Job, NewDelivery, Store, StoreError, VerdictStore, check, ms, now_ms, short,
+};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -258,26 +260,6 @@ impl Store for SqliteStore {
         .map_err(db)
     }
 
-    fn save_verdict(
-        &self,
-        repo: &str,
-        head_sha: &str,
-        verdict_json: &str,
-        bundle_json: Option<&str>,
-    ) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        conn.prepare_cached(
-            "INSERT INTO verdicts (repo, head_sha, verdict_json, bundle_json, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-        )
-        .map_err(db)?
-        .query_row(
-            params![repo, head_sha, verdict_json, bundle_json, now_ms()],
-            |r| r.get(0),
-        )
-        .map_err(db)
-    }
-
     fn verdict(
         &self,
         id: i64,
@@ -301,5 +283,27 @@ impl Store for SqliteStore {
             .query_row(params![delivery_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(db)
+    }
+}
+
+impl VerdictStore for SqliteStore {
+    fn save_verdict(
+        &self,
+        repo: &str,
+        head_sha: &str,
+        verdict_json: &str,
+        bundle_json: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.prepare_cached(
+            "INSERT INTO verdicts (repo, head_sha, verdict_json, bundle_json, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )
+        .map_err(db)?
+        .query_row(
+            params![repo, head_sha, verdict_json, bundle_json, now_ms()],
+            |r| r.get(0),
+        )
+        .map_err(db)
     }
 }
