@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // the tests and the benchmark use different parts
 
-use cavra_testkit::forges::github::{Call, MockGithub, TOKEN, pull};
+use cavra_testkit::forges::github::{MockGithub, TOKEN, pull};
 use cavra_testkit::git_http::{GitServer, basic_token, commit, git};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -240,34 +240,14 @@ pub fn synchronize(number: u64, head: &str) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-/// The conclusions of completed check runs, by head commit.
+/// The conclusions of completed check runs, by head commit (as the mock GitHub keeps them).
 pub fn conclusions(github: &MockGithub) -> Vec<(String, String)> {
-    let mut ids = std::collections::BTreeMap::new();
-    let mut next = 42u64;
-    let mut out = Vec::new();
-    for (call, req) in github.calls() {
-        let body = req.json();
-        match call {
-            Call::CreateCheckRun => {
-                ids.insert(
-                    next,
-                    body["head_sha"].as_str().unwrap_or_default().to_string(),
-                );
-                next += 1;
-                if let Some(c) = body["conclusion"].as_str() {
-                    out.push((ids[&(next - 1)].clone(), c.to_string()));
-                }
-            }
-            Call::UpdateCheckRun(id) => {
-                if let Some(c) = body["conclusion"].as_str() {
-                    let head = ids.get(&id).cloned().unwrap_or_default();
-                    out.push((head, c.to_string()));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    github.with_state(|s| {
+        s.check_runs
+            .values()
+            .filter_map(|(head, conclusion)| Some((head.clone(), conclusion.clone()?)))
+            .collect()
+    })
 }
 
 pub fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {

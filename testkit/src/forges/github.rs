@@ -69,6 +69,8 @@ pub struct GithubState {
     pub default_branch: String,
     /// Every answer waits this long first (to hold evaluations mid-flight).
     pub delay: Option<std::time::Duration>,
+    /// The check runs created, by id: their head commit and conclusion (once completed).
+    pub check_runs: BTreeMap<u64, (String, Option<String>)>,
 }
 
 /// A pull request as `GET /repos/{o}/{r}/pulls/{n}` answers it (the fields an App reads).
@@ -192,7 +194,7 @@ impl MockGithub {
             if let Some(Some(scripted)) = scr.lock().unwrap().pop_front() {
                 return scripted;
             }
-            answer(call, req, &next_id, &st.lock().unwrap())
+            answer(call, req, &next_id, &mut st.lock().unwrap())
         });
         MockGithub {
             server,
@@ -417,7 +419,7 @@ pub fn base64url(text: &str) -> Option<Vec<u8>> {
 }
 
 /// GitHub's answer to a well-formed call.
-fn answer(call: Call, req: &Request, next_id: &Mutex<u64>, state: &GithubState) -> Response {
+fn answer(call: Call, req: &Request, next_id: &Mutex<u64>, state: &mut GithubState) -> Response {
     let body = req.json();
     let base = "https://api.github.com/repos/octo-org/hello-world";
     let run = |id: u64, head_sha: &Value, status: &Value, conclusion: &Value| {
@@ -450,6 +452,13 @@ fn answer(call: Call, req: &Request, next_id: &Mutex<u64>, state: &GithubState) 
         Call::CreateCheckRun => {
             let mut next = next_id.lock().unwrap();
             *next += 1;
+            state.check_runs.insert(
+                *next,
+                (
+                    body["head_sha"].as_str().unwrap_or_default().to_string(),
+                    body["conclusion"].as_str().map(str::to_string),
+                ),
+            );
             Response::json(
                 201,
                 &run(
@@ -460,15 +469,31 @@ fn answer(call: Call, req: &Request, next_id: &Mutex<u64>, state: &GithubState) 
                 ),
             )
         }
-        Call::UpdateCheckRun(id) => Response::json(
-            200,
-            &run(
-                id,
-                &json!("0000000000000000000000000000000000000000"),
-                &json!("completed"),
-                &json!("failure"),
-            ),
-        ),
+        Call::UpdateCheckRun(id) => {
+            let known = state.check_runs.entry(id).or_default();
+            if let Some(c) = body["conclusion"].as_str() {
+                known.1 = Some(c.to_string());
+            }
+            let head = if known.0.is_empty() {
+                "0000000000000000000000000000000000000000".to_string()
+            } else {
+                known.0.clone()
+            };
+            let conclusion = known.1.clone();
+            Response::json(
+                200,
+                &run(
+                    id,
+                    &json!(head),
+                    &json!(if conclusion.is_some() {
+                        "completed"
+                    } else {
+                        "in_progress"
+                    }),
+                    &json!(conclusion),
+                ),
+            )
+        }
         Call::CreateInstallationToken(_) => Response::json(
             201,
             &json!({
