@@ -3,3 +3,5 @@
 //!
 //! Done so far: [`sbom`] (lockfiles to a CycloneDX SBOM, and SBOM validation) and [`digest`]
 //! (parallel, bounded-memory file hashing) and [`tarball`] (safe streaming reading of packets).
+
+pub mod digest;
