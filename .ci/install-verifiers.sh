@@ -30,13 +30,13 @@ if ! js_ok; then
 fi
 
 py_ok() {
-  "$dir/venv/bin/python" -c "import securesystemslib.dsse, in_toto_attestation.v1.statement, cryptography" 2>/dev/null \
+  "$dir/venv/bin/python" -c "import securesystemslib.dsse, in_toto_attestation.v1.statement, cryptography, cyclonedx" 2>/dev/null \
     && "$dir/venv/bin/check-jsonschema" --version >/dev/null 2>&1
 }
 if ! py_ok; then
   [ -x "$dir/venv/bin/python" ] || python3 -m venv "$dir/venv"
   "$dir/venv/bin/pip" install --quiet --disable-pip-version-check \
-    securesystemslib in-toto-attestation cryptography check-jsonschema==0.39.0
+    securesystemslib in-toto-attestation cryptography cyclonedx-python-lib check-jsonschema==0.39.0
   py_ok || { echo "install-verifiers: securesystemslib / in-toto-attestation / check-jsonschema did not install" >&2; exit 1; }
 fi
 if ! command -v rsync >/dev/null; then

@@ -5,3 +5,4 @@
 //! (parallel, bounded-memory file hashing) and [`tarball`] (safe streaming reading of packets).
 
 pub mod digest;
+pub mod sbom;
