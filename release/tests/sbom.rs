@@ -167,7 +167,9 @@ fn package_lock_gives_scoped_purls_sha512_hex_and_nested_resolution() {
     assert_eq!(babel.hashes[0].0, "SHA-512");
     assert_eq!(babel.hashes[0].1.len(), 128);
     assert!(
-        babel.hashes[0].1.starts_with("4499481d1b9e420c168ad5a017c39d15"),
+        babel.hashes[0]
+            .1
+            .starts_with("4499481d1b9e420c168ad5a017c39d15"),
         "{}",
         babel.hashes[0].1
     );
@@ -376,5 +378,85 @@ fn mutated_lockfiles_never_panic() {
             let input = mutate(&mut rng, seed.as_bytes(), tokens);
             let _ = read_lockfile_bytes(kind, Path::new("fuzz"), &input);
         }
+    }
+}
+
+/// The python check of `../shared/tools/validate_cdx_pylib.py`: prints VALID or INVALID.
+const PYLIB_CHECK: &str = r#"
+import json, sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+data = open(sys.argv[1]).read()
+sv = SchemaVersion.from_version(json.loads(data)["specVersion"])
+err = JsonStrictValidator(sv).validate_str(data)
+print("VALID" if err is None else "INVALID " + str(err.data.message)[:200])
+"#;
+
+/// PyPI `cyclonedx-python-lib` in `$CAVRA_VERIFIERS/venv` (from `.ci/install-verifiers.sh`); with
+/// `CI` set a missing tool fails, otherwise the test is skipped with a note.
+fn pylib() -> Option<PathBuf> {
+    let found = match std::env::var_os("CAVRA_VERIFIERS") {
+        None => Err("CAVRA_VERIFIERS is not set".to_string()),
+        Some(dir) => {
+            let python = PathBuf::from(dir).join("venv/bin/python");
+            let ok = std::process::Command::new(&python)
+                .args(["-c", "import cyclonedx.validation.json"])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                Ok(python)
+            } else {
+                Err(format!("no cyclonedx-python-lib for {}", python.display()))
+            }
+        }
+    };
+    match found {
+        Ok(p) => Some(p),
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "cyclonedx-python-lib is needed in CI ({why}): bash .ci/install-verifiers.sh DIR"
+            )
+        }
+        Err(why) => {
+            eprintln!("note: skipping the cyclonedx-python-lib check: {why}");
+            None
+        }
+    }
+}
+
+#[test]
+fn generated_bom_validates_with_cyclonedx_python_lib() {
+    let Some(python) = pylib() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let locks = vec![
+        write(d.path(), "Cargo.lock", CARGO_LOCK),
+        write(d.path(), "package-lock.json", PACKAGE_LOCK),
+        write(d.path(), "poetry.lock", POETRY_LOCK),
+        write(d.path(), "requirements.txt", REQUIREMENTS),
+        write(d.path(), "go.sum", GO_SUM),
+    ];
+    let (sha256, sha512) = ("c".repeat(64), "d".repeat(128));
+    let artifacts = [Artifact {
+        name: "cavra.tar.gz",
+        sha256: &sha256,
+        sha512: &sha512,
+        size: 1,
+    }];
+    let json = sbom::build("cavra", "1.2.3", &artifacts, &locks).unwrap();
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["components"][0]["type"] = "not-a-type".into();
+    for (text, want) in [(json, "VALID"), (bad.to_string(), "INVALID")] {
+        let path = write(d.path(), "bom.json", &text);
+        let out = std::process::Command::new(&python)
+            .args(["-c", PYLIB_CHECK])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.split_whitespace().next() == Some(want),
+            "want {want}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
