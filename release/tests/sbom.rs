@@ -349,6 +349,12 @@ fn validate_rejects_unknown_versions_and_oversize_input() {
     assert!(validate(&big).unwrap_err()[0].contains("more than"));
     let v14 = br#"{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,"components":[]}"#;
     assert_eq!(validate(v14), Ok(SpecVersion::V1_4));
+    // 1.4 has its own schema: a 1.5 addition (component type "data") is rejected in a 1.4 BOM.
+    let data_14 = br#"{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,
+        "components":[{"type":"data","name":"d"}]}"#;
+    assert!(validate(data_14).unwrap_err()[0].starts_with("/components/0"));
+    let data_15 = String::from_utf8_lossy(data_14).replace("1.4", "1.5");
+    assert_eq!(validate(data_15.as_bytes()), Ok(SpecVersion::V1_5));
 }
 
 #[test]
