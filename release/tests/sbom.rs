@@ -259,6 +259,11 @@ fn malformed_lockfiles_name_file_and_line() {
             .to_string();
         assert!(e.contains(want), "{name}: {e}");
     }
+    let npm = "{\n\"lockfileVersion\": 3,\n\"packages\": {\n\"node_modules/a\": {\"version\": \"1\", \"integrity\": \"sha512-!!\"}\n}}";
+    let e = read_lockfile(&write(d.path(), "package-lock.json", npm))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("package-lock.json:4:"), "{e}");
     let e = read_lockfile(&write(d.path(), "yarn.lock", ""))
         .unwrap_err()
         .to_string();

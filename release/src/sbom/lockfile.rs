@@ -104,6 +104,12 @@ fn line_of(text: &str, offset: usize) -> usize {
         .count()
 }
 
+/// The line where `"key"` first appears (1 when it does not).
+fn key_line(text: &str, key: &str) -> usize {
+    let quoted = serde_json::to_string(key).unwrap_or_default();
+    text.find(&quoted).map(|at| line_of(text, at)).unwrap_or(1)
+}
+
 /// Percent-encode a purl segment (name, namespace part or version).
 fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -143,10 +149,10 @@ fn toml_packages<'t>(doc: &'t toml::Table, err: Err) -> Result<Vec<&'t toml::Tab
             .iter()
             .map(|v| {
                 v.as_table()
-                    .ok_or_else(|| err(0, "a [[package]] entry is not a table".to_string()))
+                    .ok_or_else(|| err(1, "a [[package]] entry is not a table".to_string()))
             })
             .collect(),
-        Some(_) => Err(err(0, "`package` is not an array of tables".to_string())),
+        Some(_) => Err(err(1, "`package` is not an array of tables".to_string())),
     }
 }
 
@@ -265,7 +271,10 @@ fn npm(text: &str, err: Err) -> Result<Vec<Package>, SbomError> {
             continue; // the root project, or a workspace folder
         }
         let Some(p) = p.as_object() else {
-            return Err(err(0, format!("packages[{key:?}] is not an object")));
+            return Err(err(
+                key_line(text, key),
+                format!("packages[{key:?}] is not an object"),
+            ));
         };
         if p.get("link").and_then(Value::as_bool) == Some(true) {
             continue;
@@ -293,7 +302,12 @@ fn npm(text: &str, err: Err) -> Result<Vec<Package>, SbomError> {
                 };
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(b64)
-                    .map_err(|e| err(0, format!("packages[{key:?}].integrity: {e}")))?;
+                    .map_err(|e| {
+                        err(
+                            key_line(text, key),
+                            format!("packages[{key:?}].integrity: {e}"),
+                        )
+                    })?;
                 hashes.push((alg.to_string(), hex::encode(bytes)));
             }
         }

@@ -176,7 +176,15 @@ pub fn build_from_packages(
     let mut out = Vec::new();
     bom.output_as_json_v1_5(&mut out)
         .map_err(|e| SbomError::Write(e.to_string()))?;
-    String::from_utf8(out).map_err(|e| SbomError::Write(e.to_string()))
+    let json = String::from_utf8(out).map_err(|e| SbomError::Write(e.to_string()))?;
+    // What is written must pass the same check `release verify` applies.
+    validate(json.as_bytes()).map_err(|errors| {
+        SbomError::Write(format!(
+            "the SBOM is not schema-valid: {}",
+            errors.join("; ")
+        ))
+    })?;
+    Ok(json)
 }
 
 /// Read a lockfile whose kind is known from its name, bounded by [`lockfile::MAX_LOCKFILE_BYTES`].
