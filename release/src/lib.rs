@@ -6,3 +6,4 @@
 
 pub mod digest;
 pub mod sbom;
+pub mod tarball;
