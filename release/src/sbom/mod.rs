@@ -5,7 +5,9 @@
 mod lockfile;
 mod validate;
 
-pub use lockfile::{Lockfile, Package, read_lockfile, read_lockfile_bytes};
+pub use lockfile::{
+    Lockfile, MAX_LOCKFILE_BYTES, MAX_PACKAGES, Package, read_lockfile, read_lockfile_bytes,
+};
 pub use validate::{MAX_SBOM_BYTES, SpecVersion, validate};
 
 use cyclonedx_bom::models::bom::Bom;
@@ -187,7 +189,7 @@ pub fn build_from_packages(
     Ok(json)
 }
 
-/// Read a lockfile whose kind is known from its name, bounded by [`lockfile::MAX_LOCKFILE_BYTES`].
+/// Read a lockfile whose kind is known from its name, bounded by `limit`.
 pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SbomError> {
     use std::io::Read;
     let io = |source| SbomError::Io {
