@@ -71,9 +71,14 @@ pub enum TarError {
     TotalTooLarge { name: String, limit: u64 },
     #[error("entry {name:?}: a parent is not a directory")]
     NotADirectory { name: String },
+    #[error("entry {name:?}: extension header: {reason}")]
+    Extension { name: String, reason: &'static str },
     #[error("{0}: not a regular file or directory, cannot pack it")]
     CannotPack(PathBuf),
 }
+
+/// The largest GNU long-name or PAX extension header read (they are held in memory).
+pub const MAX_EXTENSION_BYTES: u64 = 64 << 10;
 
 /// Stops the raw (decompressed) stream after `left` bytes, so that neither a gzip bomb nor a
 /// huge extension header can make the reader run unbounded.
@@ -235,9 +240,73 @@ fn extract_into(archive: &Path, into: &Path, limits: &Limits) -> Result<Vec<Path
     let mut written = Vec::new();
     let mut total = 0u64;
     let mut count = 0usize;
-    for entry in ar.entries().map_err(TarError::Archive)? {
+    // Extension headers are handled here, not by the `tar` crate, so that their size is checked
+    // before they are read into memory.
+    let mut long_name: Option<Vec<u8>> = None;
+    let mut pax_path: Option<Vec<u8>> = None;
+    let mut pax_size: Option<u64> = None;
+    let mut extensions = 0usize;
+    for entry in ar.entries().map_err(TarError::Archive)?.raw(true) {
         let mut entry = entry.map_err(TarError::Archive)?;
-        let (name, rel) = check_name(&entry.path_bytes())?;
+        let kind = entry.header().entry_type();
+        if kind.is_gnu_longname()
+            || kind.is_gnu_longlink()
+            || kind.is_pax_local_extensions()
+            || kind.is_pax_global_extensions()
+        {
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let ext_err = |reason| TarError::Extension {
+                name: name.clone(),
+                reason,
+            };
+            extensions += 1;
+            if extensions > 4 {
+                return Err(ext_err("more than four in a row"));
+            }
+            if entry.size() > MAX_EXTENSION_BYTES {
+                return Err(ext_err("over 64 KiB"));
+            }
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).map_err(TarError::Archive)?;
+            if kind.is_gnu_longname() {
+                if long_name.is_some() {
+                    return Err(ext_err("two long names for one entry"));
+                }
+                while data.last() == Some(&0) {
+                    data.pop();
+                }
+                long_name = Some(data);
+            } else if kind.is_pax_local_extensions() {
+                for ext in tar::PaxExtensions::new(&data) {
+                    let ext = ext.map_err(|_| ext_err("malformed PAX record"))?;
+                    match ext.key_bytes() {
+                        b"path" => pax_path = Some(ext.value_bytes().to_vec()),
+                        b"size" => {
+                            let v = std::str::from_utf8(ext.value_bytes())
+                                .ok()
+                                .and_then(|v| v.parse().ok())
+                                .ok_or_else(|| ext_err("malformed PAX size"))?;
+                            pax_size = Some(v);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            continue;
+        }
+        extensions = 0;
+        let raw_name = match (pax_path.take(), long_name.take()) {
+            (Some(p), _) | (None, Some(p)) => p,
+            (None, None) => entry.path_bytes().into_owned(),
+        };
+        let (name, rel) = check_name(&raw_name)?;
+        if pax_size.take().is_some_and(|s| s != entry.size()) {
+            // The data would be framed by a size the header does not hold: not supported.
+            return Err(TarError::Extension {
+                name,
+                reason: "PAX size differs from the header's",
+            });
+        }
         count += 1;
         if count > limits.max_entries {
             return Err(TarError::TooManyEntries {
@@ -245,7 +314,6 @@ fn extract_into(archive: &Path, into: &Path, limits: &Limits) -> Result<Vec<Path
                 limit: limits.max_entries,
             });
         }
-        let kind = entry.header().entry_type();
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::Directory => {}
             EntryType::Symlink => return Err(TarError::Symlink { name }),

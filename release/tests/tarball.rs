@@ -68,6 +68,14 @@ fn a_packet(dir: &Path) {
     w("artifacts/docs/README.txt", b"hello\n");
     w("verdicts/0123456789abcdef.sigstore.json", b"{}");
     w("RELEASE.md", b"# cavra 1.0.0\n");
+    // Over 100 bytes: a GNU long-name header.
+    w(
+        &format!(
+            "artifacts/{}/cavra.tar.gz",
+            "a-rather-long-directory-name".repeat(4)
+        ),
+        b"long",
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -85,7 +93,8 @@ fn round_trip_plain_and_gzip_deterministic() {
         let a = work.path().join("a");
         let b = work.path().join("b");
         let names = pack(src.path(), &a, gzip).unwrap();
-        assert_eq!(names.len(), 7);
+        assert_eq!(names.len(), 8);
+        assert!(names.iter().any(|n| n.len() > 100));
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
@@ -352,4 +361,89 @@ fn fuzz_mutated_packets() {
     }
     assert_eq!(ok + refused, rounds);
     eprintln!("fuzz: {rounds} rounds, {ok} extracted, {refused} refused");
+}
+
+/// One PAX record, `LEN key=value\n`, LEN counting itself.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let rest = format!(" {key}={value}\n");
+    let mut len = rest.len() + 1;
+    while format!("{len}").len() + rest.len() != len {
+        len += 1;
+    }
+    format!("{len}{rest}").into_bytes()
+}
+
+#[test]
+fn extension_headers_are_checked() {
+    // A PAX path is the name that counts, and is checked.
+    let rec = pax_record("path", "../evil");
+    let bytes = tarball(&[
+        (
+            header(b"PaxHeaders/x", EntryType::XHeader, rec.len() as u64),
+            &rec,
+        ),
+        (header(b"harmless", EntryType::Regular, 4), b"evil"),
+    ]);
+    let (_d, r) = try_extract(&bytes, &Limits::default());
+    assert!(
+        matches!(&r, Err(TarError::ParentDir { name }) if name == "../evil"),
+        "{r:?}"
+    );
+
+    // A GNU long name likewise.
+    let long = b"/etc/cron.d/evil";
+    let bytes = tarball(&[
+        (
+            header(b"././@LongLink", EntryType::GNULongName, long.len() as u64),
+            long,
+        ),
+        (header(b"harmless", EntryType::Regular, 4), b"evil"),
+    ]);
+    let (_d, r) = try_extract(&bytes, &Limits::default());
+    assert!(
+        matches!(&r, Err(TarError::Absolute { name }) if name == "/etc/cron.d/evil"),
+        "{r:?}"
+    );
+
+    // A huge extension header is refused before it is read into memory.
+    let bytes = tarball(&[(
+        header(b"PaxHeaders/big", EntryType::XHeader, 1 << 30),
+        b"10 a=bcd\n",
+    )]);
+    let (_d, r) = try_extract(&bytes, &Limits::default());
+    assert!(
+        matches!(&r, Err(TarError::Extension { name, .. }) if name == "PaxHeaders/big"),
+        "{r:?}"
+    );
+
+    // A PAX size that disagrees with the header is refused.
+    let rec = pax_record("size", "99999999999");
+    let bytes = tarball(&[
+        (
+            header(b"PaxHeaders/s", EntryType::XHeader, rec.len() as u64),
+            &rec,
+        ),
+        (header(b"file", EntryType::Regular, 4), b"data"),
+    ]);
+    let (_d, r) = try_extract(&bytes, &Limits::default());
+    assert!(
+        matches!(&r, Err(TarError::Extension { name, .. }) if name == "file"),
+        "{r:?}"
+    );
+
+    // A PAX path that is fine is used.
+    let rec = pax_record("path", "dir/fine.txt");
+    let bytes = tarball(&[
+        (
+            header(b"PaxHeaders/ok", EntryType::XHeader, rec.len() as u64),
+            &rec,
+        ),
+        (header(b"ignored", EntryType::Regular, 2), b"ok"),
+    ]);
+    let (dir, r) = try_extract(&bytes, &Limits::default());
+    assert_eq!(r.unwrap(), vec![PathBuf::from("dir/fine.txt")]);
+    assert_eq!(
+        std::fs::read(dir.path().join("out/dir/fine.txt")).unwrap(),
+        b"ok"
+    );
 }
