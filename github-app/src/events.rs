@@ -92,26 +92,12 @@ pub fn classify(event: &str, payload: &Value) -> Work {
             if !PR_ACTIONS.contains(&action) && !edited_base {
                 return ignore("action not evaluated");
             }
-            match payload["pull_request"]["number"].as_u64() {
-                Some(number) => Work::PullRequest {
-                    repo,
-                    number,
-                    head_sha: sha(&payload["pull_request"]["head"]["sha"]),
-                    reason: format!("{event}.{action}"),
-                },
-                None => ignore("no pull request number"),
-            }
+            pull_request(repo, payload, format!("{event}.{action}"))
+                .unwrap_or_else(|| ignore("no pull request number"))
         }
         "pull_request_review" if matches!(action, "submitted" | "dismissed" | "edited") => {
-            match payload["pull_request"]["number"].as_u64() {
-                Some(number) => Work::PullRequest {
-                    repo,
-                    number,
-                    head_sha: sha(&payload["pull_request"]["head"]["sha"]),
-                    reason: format!("{event}.{action}"),
-                },
-                None => ignore("no pull request number"),
-            }
+            pull_request(repo, payload, format!("{event}.{action}"))
+                .unwrap_or_else(|| ignore("no pull request number"))
         }
         // A break-glass justification is a comment on the pull request.
         "issue_comment" if action == "created" && payload["issue"]["pull_request"].is_object() => {
@@ -168,21 +154,22 @@ pub fn coalescing_key(work: &Work) -> Option<String> {
     }
 }
 
+/// The pull request a `pull_request` or `pull_request_review` payload is about.
+fn pull_request(repo: Repo, payload: &Value, reason: String) -> Option<Work> {
+    let pull = &payload["pull_request"];
+    Some(Work::PullRequest {
+        repo,
+        number: pull["number"].as_u64()?,
+        head_sha: sha(&pull["head"]["sha"]),
+        reason,
+    })
+}
+
 fn repo_of(payload: &Value) -> Option<Repo> {
     let installation = payload["installation"]["id"].as_u64()?;
     let repository = &payload["repository"];
     let full_name = repository["full_name"].as_str()?;
-    let (owner, name) = full_name.split_once('/')?;
-    let valid = |s: &str| {
-        !s.is_empty()
-            && s != "."
-            && s != ".."
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    if !valid(owner) || !valid(name) {
-        return None;
-    }
+    cavra_forge::github::repository_parts(full_name)?;
     Some(Repo {
         installation,
         full_name: full_name.to_string(),
@@ -196,8 +183,7 @@ fn repo_of(payload: &Value) -> Option<Repo> {
 /// A commit id: 40 or 64 hex digits.
 fn sha(v: &Value) -> Option<String> {
     let s = v.as_str()?;
-    (matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| s.to_ascii_lowercase())
+    cavra_forge::github::is_commit_id(s).then(|| s.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -147,8 +147,9 @@ fn check_api_url(url: &str, name: &str) -> Result<String, ForgeError> {
         .map_err(|why| ForgeError::Config(format!("GitHub: {name}: {why}")))
 }
 
-/// `(owner, name)` of `owner/name` (letters, digits, `-`, `_` and `.`: safe in a URL path).
-fn split_repository(repository: &str) -> Result<(&str, &str), ForgeError> {
+/// `(owner, name)` of `owner/name` when both parts are letters, digits, `-`, `_` and `.` (and
+/// neither is `.` or `..`): safe in a URL path. The App reads webhook payloads with it too.
+pub fn repository_parts(repository: &str) -> Option<(&str, &str)> {
     let part = |p: &str| {
         !p.is_empty()
             && p != "."
@@ -156,13 +157,24 @@ fn split_repository(repository: &str) -> Result<(&str, &str), ForgeError> {
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
-    match repository.split_once('/') {
-        Some((owner, name)) if part(owner) && part(name) => Ok((owner, name)),
-        _ => Err(ForgeError::Config(format!(
+    repository
+        .split_once('/')
+        .filter(|(owner, name)| part(owner) && part(name))
+}
+
+/// True for a full commit id: 40 or 64 hexadecimal digits.
+pub fn is_commit_id(sha: &str) -> bool {
+    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// [`repository_parts`], or an error naming where the repository came from.
+fn split_repository(repository: &str) -> Result<(&str, &str), ForgeError> {
+    repository_parts(repository).ok_or_else(|| {
+        ForgeError::Config(format!(
             "GitHub: the repository must be given as owner/name (GITHUB_REPOSITORY), not \
              {repository:?}"
-        ))),
-    }
+        ))
+    })
 }
 
 /// Posts `verdict` on its head commit: a completed check run with annotations, or a commit
@@ -215,7 +227,7 @@ pub fn pending(cfg: &GithubConfig, head_sha: &str) -> Result<Posted, ForgeError>
 
 /// A full commit id (SHA-1 or SHA-256, hexadecimal), as GitHub needs it.
 fn check_sha(sha: &str) -> Result<(), ForgeError> {
-    if matches!(sha.len(), 40 | 64) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+    if is_commit_id(sha) {
         Ok(())
     } else {
         Err(ForgeError::Config(format!(
