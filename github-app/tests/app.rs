@@ -7,9 +7,8 @@
 
 mod support;
 
-use cavra_testkit::forges::github::Call;
 use std::time::Duration;
-use support::{World, completions, conclusions, synchronize, wait_until};
+use support::{World, completions, conclusions, deliver_all, synchronize, wait_until};
 
 #[test]
 fn a_pull_request_gets_a_completed_check_run() {
@@ -85,29 +84,13 @@ fn a_pull_request_gets_a_completed_check_run() {
 #[test]
 fn a_killed_server_loses_no_delivery_and_runs_none_twice() {
     let world = World::new();
-    let heads: Vec<String> = (1..=6)
-        .map(|n| world.open_pull(n, &[(&format!("src/m{n}.rs"), "pub fn f() {}\n")]))
-        .collect();
+    let heads = world.open_pulls(6);
     // Slow answers hold evaluations mid-flight.
-    world
-        .github
-        .with_state(|s| s.delay = Some(Duration::from_millis(120)));
+    world.slow_github(Duration::from_millis(120));
     let ids: Vec<String> = (1..=6).map(|n| format!("crash-{n}")).collect();
     let app = world.start_app();
-    for (n, head) in heads.iter().enumerate() {
-        let number = n as u64 + 1;
-        assert_eq!(
-            app.deliver(&ids[n], "pull_request", &synchronize(number, head)),
-            202
-        );
-    }
-    wait_until("an evaluation in flight", Duration::from_secs(30), || {
-        world
-            .github
-            .calls()
-            .iter()
-            .any(|(c, _)| *c == Call::CreateCheckRun)
-    });
+    deliver_all(&[&app], &ids, &heads);
+    world.wait_for_an_evaluation();
     let before = completions(&world.database(), &ids);
     assert!(
         before.iter().any(|(s, _)| s != "done"),
@@ -187,36 +170,19 @@ fn two_replicas_on_postgresql_share_the_queue_and_survive_a_kill() {
         return;
     };
     let world = World::new();
-    let heads: Vec<String> = (1..=8)
-        .map(|n| world.open_pull(n, &[(&format!("src/r{n}.rs"), "pub fn f() {}\n")]))
-        .collect();
-    world
-        .github
-        .with_state(|s| s.delay = Some(Duration::from_millis(60)));
+    let heads = world.open_pulls(8);
+    world.slow_github(Duration::from_millis(60));
     let a = world.start_app_on(&url, "cache-a");
     let b = world.start_app_on(&url, "cache-b");
     let ids: Vec<String> = (1..=8).map(|n| format!("replica-{n}")).collect();
-    for (n, head) in heads.iter().enumerate() {
-        // A load balancer spreads deliveries over the replicas.
-        let app = if n % 2 == 0 { &a } else { &b };
-        let number = n as u64 + 1;
-        assert_eq!(
-            app.deliver(&ids[n], "pull_request", &synchronize(number, head)),
-            202
-        );
-    }
+    // A load balancer spreads deliveries over the replicas.
+    deliver_all(&[&a, &b], &ids, &heads);
     // A redelivery to the other replica is a duplicate there too.
     assert_eq!(
         b.deliver(&ids[0], "pull_request", &synchronize(1, &heads[0])),
         200
     );
-    wait_until("an evaluation in flight", Duration::from_secs(30), || {
-        world
-            .github
-            .calls()
-            .iter()
-            .any(|(c, _)| *c == Call::CreateCheckRun)
-    });
+    world.wait_for_an_evaluation();
     drop(a); // SIGKILL one replica; the other takes its jobs over when their lease runs out.
     wait_until("every delivery done", Duration::from_secs(90), || {
         pg_completions(&url, &ids).iter().all(|(s, _)| s == "done")
@@ -240,28 +206,12 @@ fn two_replicas_on_postgresql_share_the_queue_and_survive_a_kill() {
 #[test]
 fn sigterm_stops_gracefully_and_the_restart_finishes_the_work() {
     let world = World::new();
-    let heads: Vec<String> = (1..=4)
-        .map(|n| world.open_pull(n, &[(&format!("src/t{n}.rs"), "pub fn f() {}\n")]))
-        .collect();
-    world
-        .github
-        .with_state(|s| s.delay = Some(Duration::from_millis(100)));
+    let heads = world.open_pulls(4);
+    world.slow_github(Duration::from_millis(100));
     let ids: Vec<String> = (1..=4).map(|n| format!("term-{n}")).collect();
     let mut app = world.start_app();
-    for (n, head) in heads.iter().enumerate() {
-        let number = n as u64 + 1;
-        assert_eq!(
-            app.deliver(&ids[n], "pull_request", &synchronize(number, head)),
-            202
-        );
-    }
-    wait_until("an evaluation in flight", Duration::from_secs(30), || {
-        world
-            .github
-            .calls()
-            .iter()
-            .any(|(c, _)| *c == Call::CreateCheckRun)
-    });
+    deliver_all(&[&app], &ids, &heads);
+    world.wait_for_an_evaluation();
     let pid = app.child.id().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])

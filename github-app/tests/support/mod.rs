@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // the tests and the benchmark use different parts
 
-use cavra_testkit::forges::github::{MockGithub, TOKEN, pull};
+use cavra_testkit::forges::github::{Call, MockGithub, TOKEN, pull};
 use cavra_testkit::git_http::{GitServer, basic_token, commit, git};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -94,6 +94,28 @@ impl World {
                 .insert(number, pull(number, &head, "main", &base, &[]))
         });
         head
+    }
+
+    /// Opens pull requests 1 to `count`, each adding a source file; their heads.
+    pub fn open_pulls(&self, count: u64) -> Vec<String> {
+        (1..=count)
+            .map(|n| self.open_pull(n, &[(&format!("src/pr{n}.rs"), "pub fn f() {}\n")]))
+            .collect()
+    }
+
+    /// Makes every GitHub answer wait `delay`, to hold evaluations mid-flight.
+    pub fn slow_github(&self, delay: Duration) {
+        self.github.with_state(|s| s.delay = Some(delay));
+    }
+
+    /// Waits until some evaluation has created its check run.
+    pub fn wait_for_an_evaluation(&self) {
+        wait_until("an evaluation in flight", Duration::from_secs(30), || {
+            self.github
+                .calls()
+                .iter()
+                .any(|(c, _)| *c == Call::CreateCheckRun)
+        });
     }
 
     pub fn database(&self) -> PathBuf {
@@ -223,6 +245,21 @@ impl App {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0)
+    }
+}
+
+/// Delivers `synchronize` for pull request `n + 1` at `heads[n]` as `ids[n]`, spreading the
+/// deliveries over `apps` in turn; each must be accepted (202).
+pub fn deliver_all(apps: &[&App], ids: &[String], heads: &[String]) {
+    for (n, head) in heads.iter().enumerate() {
+        let app = apps[n % apps.len()];
+        let body = synchronize(n as u64 + 1, head);
+        assert_eq!(
+            app.deliver(&ids[n], "pull_request", &body),
+            202,
+            "{}",
+            ids[n]
+        );
     }
 }
 
