@@ -4,6 +4,7 @@
 //! Done so far: [`sbom`] (lockfiles to a CycloneDX SBOM, and SBOM validation) and [`digest`]
 //! (parallel, bounded-memory file hashing) and [`tarball`] (safe streaming reading of packets).
 
+pub mod chain;
 pub mod digest;
 pub mod sbom;
 pub mod tarball;
