@@ -60,6 +60,10 @@ pub enum Command {
     /// Sign in-toto Statements or files into Sigstore bundles, and verify bundles offline.
     #[command(subcommand)]
     Attest(crate::commands::attest::AttestCommand),
+    /// Build and verify release packets: artifacts, checksums, a CycloneDX SBOM and gate
+    /// verdicts under one signature, verified offline.
+    #[command(subcommand)]
+    Release(crate::commands::release::ReleaseCommand),
     /// Verify a Sigstore bundle (the sigstore-conformance CLI protocol).
     VerifyBundle(crate::commands::verify_bundle::VerifyBundleArgs),
     /// Post a gate result to a forge: a GitHub check run, a GitLab commit status and merge

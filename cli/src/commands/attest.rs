@@ -86,6 +86,27 @@ pub struct SignerArgs {
     pub certificate_oidc_issuer: Option<String>,
 }
 
+impl SignerArgs {
+    /// Who must have signed, as the verifier takes it.
+    pub(super) fn expect(&self) -> Result<Expect, GateError> {
+        match (
+            &self.key,
+            &self.certificate_identity,
+            &self.certificate_oidc_issuer,
+        ) {
+            (Some(key), _, _) => Ok(Expect::Key(read_public_key(key)?)),
+            (None, Some(identity), Some(issuer)) => Ok(Expect::Identity {
+                identity: identity.clone(),
+                issuer: issuer.clone(),
+            }),
+            _ => Err(GateError::Usage(
+                "give --key PEM, or --certificate-identity ID with --certificate-oidc-issuer URL"
+                    .into(),
+            )),
+        }
+    }
+}
+
 /// `cavra attest verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -269,32 +290,8 @@ impl VerifyRequest {
         trusted_root: Option<&Path>,
         artifact: Option<&str>,
     ) -> Result<VerifyRequest, GateError> {
-        let expect = match (
-            &signer.key,
-            &signer.certificate_identity,
-            &signer.certificate_oidc_issuer,
-        ) {
-            (Some(key), _, _) => Expect::Key(read_public_key(key)?),
-            (None, Some(identity), Some(issuer)) => Expect::Identity {
-                identity: identity.clone(),
-                issuer: issuer.clone(),
-            },
-            _ => {
-                return Err(GateError::Usage(
-                    "give --key PEM, or --certificate-identity ID with --certificate-oidc-issuer \
-                     URL"
-                    .into(),
-                ));
-            }
-        };
-        let root = match trusted_root {
-            Some(path) => {
-                let bytes = read_capped(path, cavra_sigstore::trust::MAX_TRUSTED_ROOT_BYTES)?;
-                TrustRoot::from_json(&bytes)
-                    .map_err(|e| GateError::Usage(format!("{}: {e}", path.display())))?
-            }
-            None => TrustRoot::public_good(),
-        };
+        let expect = signer.expect()?;
+        let root = load_trusted_root(trusted_root)?;
         let bundle_bytes = read_capped(bundle, MAX_BUNDLE_BYTES)?;
         let bundle_size = std::fs::metadata(bundle)
             .map(|m| m.len())
@@ -362,8 +359,20 @@ fn decode_sha256(hex: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// The trusted root in `path`, or the embedded Sigstore public-good root.
+pub(super) fn load_trusted_root(path: Option<&Path>) -> Result<TrustRoot, GateError> {
+    match path {
+        Some(path) => {
+            let bytes = read_capped(path, cavra_sigstore::trust::MAX_TRUSTED_ROOT_BYTES)?;
+            TrustRoot::from_json(&bytes)
+                .map_err(|e| GateError::Usage(format!("{}: {e}", path.display())))
+        }
+        None => Ok(TrustRoot::public_good()),
+    }
+}
+
 /// A PEM public key file; problems are usage errors naming the file.
-fn read_public_key(path: &Path) -> Result<PublicKey, GateError> {
+pub(super) fn read_public_key(path: &Path) -> Result<PublicKey, GateError> {
     let bytes = read_capped(path, 1 << 20)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         GateError::Usage(format!(

@@ -7,6 +7,7 @@ mod init;
 pub(crate) mod keys;
 mod list_commands;
 mod policy;
+pub(crate) mod release;
 pub(crate) mod report;
 pub(crate) mod signing;
 pub(crate) mod verify_bundle;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::VerifyBundle(args) => verify_bundle::run(args),
         Command::Report(args) => report::run(args),
         Command::Init(args) => init::run(args),
+        Command::Release(cmd) => release::run(cmd),
         Command::App(crate::args::AppCommand::Serve { config }) => app_serve(config.as_deref()),
     };
     result.unwrap_or_else(|e| {
