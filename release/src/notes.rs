@@ -52,7 +52,12 @@ pub fn render(
     let uncovered = changes.iter().filter(|c| c.verdict.is_none()).count();
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_keep_trailing_newline(true);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
     env.add_template("RELEASE.md", template)
         .map_err(|e| describe(&e))?;
     let t = env.get_template("RELEASE.md").map_err(|e| describe(&e))?;
