@@ -438,8 +438,13 @@ fn regular_files(dir: &Path) -> Result<Vec<String>, TarError> {
 /// Writes the regular files under `dir` to `out` as a deterministic tarball (gzip-compressed if
 /// `gzip`): sorted names, mtime 0, uid/gid 0, no owner names, mode 0755 for files with an
 /// executable bit and 0644 otherwise. Links and special files are refused. Returns the names
-/// packed.
-pub fn pack(dir: &Path, out: &Path, gzip: bool) -> Result<Vec<String>, TarError> {
+/// packed. `progress` is called with the bytes of file content packed as they are read.
+pub fn pack(
+    dir: &Path,
+    out: &Path,
+    gzip: bool,
+    progress: &dyn Fn(u64),
+) -> Result<Vec<String>, TarError> {
     let names = regular_files(dir)?;
     let out_err = |source| TarError::Io {
         path: out.to_path_buf(),
@@ -479,11 +484,28 @@ pub fn pack(dir: &Path, out: &Path, gzip: bool) -> Result<Vec<String>, TarError>
         h.set_mtime(0);
         h.set_uid(0);
         h.set_gid(0);
-        b.append_data(&mut h, name, f.take(meta.len()))
-            .map_err(io_err)?;
+        let counted = Counting {
+            inner: f.take(meta.len()),
+            progress,
+        };
+        b.append_data(&mut h, name, counted).map_err(io_err)?;
     }
     let mut sink = b.into_inner().map_err(out_err)?;
     sink.flush().map_err(out_err)?;
     drop(sink);
     Ok(names)
+}
+
+/// A reader that reports how many bytes it yields.
+struct Counting<'a, R> {
+    inner: R,
+    progress: &'a dyn Fn(u64),
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
 }

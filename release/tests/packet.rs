@@ -242,7 +242,7 @@ fn a_good_packet_passes_every_check() {
     assert!(sums.contains(&format!("{}  artifacts/app.sig\n", m.artifacts[1].sha256)));
     // The tarball verifies too, with the layout check saying it was one.
     let tar = f.root.join("pkt.tar.gz");
-    pack(&packet, &tar, true).unwrap();
+    pack(&packet, &tar, true, &|_| {}).unwrap();
     let report = f.verify(&tar);
     assert!(report.verified, "{}", report.to_text());
     assert!(report.checks[0].detail.starts_with("tarball"));
@@ -557,4 +557,53 @@ fn upstream_cyclonedx_fixtures_are_classified_by_the_sbom_check() {
     }
     assert_eq!(count, 128);
     assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn fuzz_mutated_packet_files_never_verify_or_panic() {
+    let f = Fixture::new();
+    let packet = f.packet("pkt");
+    let tokens: &[&[u8]] = &[
+        b"../",
+        b"/etc/passwd",
+        b"\"artifacts/x\"",
+        b"\\u0000",
+        b"99999999999999999999",
+        b"{\"a\":",
+        b"sha256",
+        b"\"verdicts/",
+    ];
+    let targets = [
+        "packet.json",
+        "packet.sigstore.json",
+        "SHA256SUMS",
+        "sbom.cdx.json",
+        &format!("verdicts/{HEAD}.sigstore.json"),
+    ];
+    let original_manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(packet.join("packet.json")).unwrap()).unwrap();
+    let copy = f.root.join("fuzz");
+    copy_packet(&packet, &copy);
+    let mut rng = cavra_testkit::fuzz::Rng(0x5eed_1e7);
+    let mut refused = 0;
+    for round in 0..cavra_testkit::fuzz::rounds(300) {
+        let target = *rng.pick(&targets);
+        let original = fs::read(packet.join(target)).unwrap();
+        let mutated = cavra_testkit::fuzz::mutate(&mut rng, &original, tokens);
+        fs::write(copy.join(target), &mutated).unwrap();
+        let report = f.verify(&copy);
+        let same = mutated == original
+            || (target == "packet.json"
+                && serde_json::from_slice::<serde_json::Value>(&mutated).ok()
+                    == Some(original_manifest.clone()));
+        assert!(
+            same || !report.verified,
+            "round {round}: a mutated {target} verified:\n{}",
+            String::from_utf8_lossy(&mutated)
+        );
+        refused += usize::from(!report.verified);
+        fs::write(copy.join(target), &original).unwrap();
+    }
+    assert!(refused > 0);
+    assert!(f.verify(&copy).verified);
 }

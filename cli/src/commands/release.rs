@@ -7,7 +7,8 @@ use crate::exit;
 use cavra_attestation::signer::Signer;
 use cavra_gate::GateError;
 use cavra_release::build::{BuildError, BuildRequest, SbomInput};
-use cavra_release::manifest::Source;
+use cavra_release::manifest::{Manifest, Source};
+use cavra_release::progress::Bar;
 use cavra_release::tarball::{self, Limits};
 use cavra_release::verdicts::Trust;
 use cavra_release::verify::{Require, VerifyRequest};
@@ -322,10 +323,18 @@ fn build(args: BuildArgs) -> Result<u8, GateError> {
     );
     if args.tar {
         let tar = tar_path(&args.out);
-        tarball::pack(&args.out, &tar, true).map_err(|e| GateError::Io(e.to_string()))?;
+        let bar = Bar::bytes(true, "packing", total_size(&built.manifest));
+        tarball::pack(&args.out, &tar, true, &|n| bar.inc(n))
+            .map_err(|e| GateError::Io(e.to_string()))?;
+        bar.finish();
         eprintln!("cavra: wrote {}", tar.display());
     }
     Ok(exit::PASS)
+}
+
+/// The bytes of every file the manifest lists.
+fn total_size(m: &Manifest) -> u64 {
+    m.files().map(|f| f.size).sum()
 }
 
 /// `OUT.tar.gz` beside the packet directory.
