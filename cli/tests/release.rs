@@ -688,6 +688,39 @@ fn the_command_line_refuses_bad_outputs_and_inputs() {
     assert!(text(&out).contains("app.bin"), "{}", text(&out));
     assert!(!w.p("dup").exists());
 
+    // An existing OUT.tar.gz is refused before anything is built.
+    std::fs::write(w.p("packed.tar.gz"), b"an older release\n").unwrap();
+    let out = w.build(&["--key", &key, "--out", &w.s("packed"), "--tar"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("packed.tar.gz"), "{}", text(&out));
+    assert!(!w.p("packed").exists());
+    assert_eq!(
+        std::fs::read(w.p("packed.tar.gz")).unwrap(),
+        b"an older release\n"
+    );
+
+    // An empty range is built and reported as such, not as "no range".
+    let range = format!("{}..{}", w.base, w.base);
+    let repo = w.repo.path().to_str().unwrap().to_string();
+    let out = w.build(&[
+        "--range",
+        &range,
+        "--repo",
+        &repo,
+        "--key",
+        &key,
+        "--out",
+        &w.s("empty"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let public = w.s("k.pub");
+    let (code, report) = w.verify_json("empty", &["--key", &public]);
+    assert_eq!(code, 0);
+    assert_eq!(check(&report, "range"), "warn");
+    let (code, report) = w.verify_json("empty", &["--key", &public, "--require", "verdicts"]);
+    assert_eq!(code, 1);
+    assert_eq!(check(&report, "range"), "fail");
+
     // Verifying something that is not there.
     let out = w.verify(&[&w.s("nowhere"), "--key", &w.s("k.pub")]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));

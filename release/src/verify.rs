@@ -626,7 +626,17 @@ fn check_range(
         None => format!("{} verdict(s), no range", cov.commits.len()),
     };
     if cov.commits.is_empty() {
-        if req.require.verdicts {
+        if let Some(r) = &cov.range {
+            let detail = format!(
+                "range {}: no first-parent commits, nothing to cover",
+                r.spec
+            );
+            if req.require.verdicts {
+                checks.fail("range", format!("--require verdicts: {detail}"));
+            } else {
+                checks.add("range", Outcome::Warn, detail);
+            }
+        } else if req.require.verdicts {
             checks.fail("range", "--require verdicts: the packet has no verdicts");
         } else {
             checks.add(

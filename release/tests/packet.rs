@@ -580,11 +580,9 @@ fn fuzz_mutated_packet_files_never_verify_or_panic() {
         "sbom.cdx.json",
         &format!("verdicts/{HEAD}.sigstore.json"),
     ];
-    let original_manifest: serde_json::Value =
-        serde_json::from_slice(&fs::read(packet.join("packet.json")).unwrap()).unwrap();
     let copy = f.root.join("fuzz");
     copy_packet(&packet, &copy);
-    let mut rng = cavra_testkit::fuzz::Rng(0x5eed_1e7);
+    let mut rng = cavra_testkit::fuzz::Rng(0x05ee_d1e7);
     let mut refused = 0;
     for round in 0..cavra_testkit::fuzz::rounds(300) {
         let target = *rng.pick(&targets);
@@ -593,9 +591,9 @@ fn fuzz_mutated_packet_files_never_verify_or_panic() {
         fs::write(copy.join(target), &mutated).unwrap();
         let report = f.verify(&copy);
         let same = mutated == original
-            || (target == "packet.json"
-                && serde_json::from_slice::<serde_json::Value>(&mutated).ok()
-                    == Some(original_manifest.clone()));
+            || (target.ends_with(".json")
+                && meaning(&mutated).is_some()
+                && meaning(&mutated) == meaning(&original));
         assert!(
             same || !report.verified,
             "round {round}: a mutated {target} verified:\n{}",
@@ -606,4 +604,19 @@ fn fuzz_mutated_packet_files_never_verify_or_panic() {
     }
     assert!(refused > 0);
     assert!(f.verify(&copy).verified);
+}
+
+/// What a JSON file of the packet says, without what no signature covers: JSON whitespace and
+/// key order, and a bundle's key hint and key id (hints, by the Sigstore bundle spec).
+fn meaning(bytes: &[u8]) -> Option<serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if let Some(pk) = v.pointer_mut("/verificationMaterial/publicKey") {
+        pk.as_object_mut()?.remove("hint");
+    }
+    if let Some(sigs) = v.pointer_mut("/dsseEnvelope/signatures") {
+        for sig in sigs.as_array_mut()? {
+            sig.as_object_mut()?.remove("keyid");
+        }
+    }
+    Some(v)
 }

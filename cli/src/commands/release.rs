@@ -282,6 +282,15 @@ fn build(args: BuildArgs) -> Result<u8, GateError> {
         time: cavra_gate::now_rfc3339(),
         progress: true,
     };
+    let tar = args.tar.then(|| tar_path(&args.out));
+    if let Some(tar) = &tar
+        && tar.exists()
+    {
+        return Err(GateError::Usage(format!(
+            "{}: exists; remove it or choose another --out",
+            tar.display()
+        )));
+    }
     let built = match cavra_release::build::build(&request, &signer) {
         Ok(b) => b,
         Err(BuildError::Uncovered(why)) => {
@@ -321,12 +330,21 @@ fn build(args: BuildArgs) -> Result<u8, GateError> {
         },
         built.signer
     );
-    if args.tar {
-        let tar = tar_path(&args.out);
+    if let Some(tar) = &tar {
         let bar = Bar::bytes(true, "packing", total_size(&built.manifest));
-        tarball::pack(&args.out, &tar, true, &|n| bar.inc(n))
-            .map_err(|e| GateError::Io(e.to_string()))?;
+        let partial = tar.with_extension(format!("partial-{}", std::process::id()));
+        let packed = tarball::pack(&args.out, &partial, true, &|n| bar.inc(n))
+            .map_err(|e| e.to_string())
+            .and_then(|_| std::fs::rename(&partial, tar).map_err(|e| e.to_string()));
         bar.finish();
+        if let Err(e) = packed {
+            let _ = std::fs::remove_file(&partial);
+            return Err(GateError::Io(format!(
+                "{}: {e} (the packet directory {} is complete)",
+                tar.display(),
+                args.out.display()
+            )));
+        }
         eprintln!("cavra: wrote {}", tar.display());
     }
     Ok(exit::PASS)
