@@ -8,7 +8,7 @@
 //! and extra files, and what `--require` asks for.
 
 use crate::build::statement;
-use crate::chain::How;
+use crate::chain::{self, GateVerdict, How};
 use crate::digest::{FileDigest, digest_files};
 use crate::manifest::*;
 use crate::progress::Bar;
@@ -141,6 +141,9 @@ pub struct VerifyRequest {
     pub limits: Limits,
     /// Draw a progress bar while hashing (only when stderr is a terminal).
     pub progress: bool,
+    /// A clone of the source repository: the range's commits and their coverage are worked out
+    /// again from it (`history` check) instead of taken from the signed manifest alone.
+    pub repo: Option<PathBuf>,
 }
 
 /// Verifies a packet. `Err` only when the packet cannot be read at all (no such file); anything
@@ -207,6 +210,9 @@ pub fn verify(req: &VerifyRequest) -> Result<Report, String> {
     check_sbom(&dir, &manifest, &digests, req.require.sbom, &mut checks);
     let good_verdicts = check_verdicts(&dir, &manifest, &digests, req, &mut checks);
     check_range(&manifest, &good_verdicts, req, &mut checks);
+    if let Some(repo) = &req.repo {
+        check_history(repo, &manifest, &good_verdicts, &mut checks);
+    }
     check_complete(&manifest, &present, &mut checks);
     Ok(checks.report(req, release))
 }
@@ -573,15 +579,15 @@ pub fn sbom_check(bytes: &[u8]) -> Result<String, String> {
         })
 }
 
-/// One check per verdict; returns the commits of the verdicts that passed every check.
+/// One check per verdict; returns the verdicts that passed every check, by commit.
 fn check_verdicts(
     dir: &Path,
     manifest: &Manifest,
     digests: &BTreeMap<String, Result<FileDigest, String>>,
     req: &VerifyRequest,
     checks: &mut Checks,
-) -> BTreeSet<String> {
-    let mut good = BTreeSet::new();
+) -> BTreeMap<String, GateVerdict> {
+    let mut good = BTreeMap::new();
     for v in &manifest.verdicts {
         let name = format!("verdict {}", short(&v.commit));
         if let Some(why) = mismatch(&v.file, digests) {
@@ -600,9 +606,9 @@ fn check_verdicts(
                 name,
                 format!("the gate said `{}`, not `pass`", gate.verdict),
             ),
-            Ok((_, time, signer)) => {
+            Ok((gate, time, signer)) => {
                 checks.pass(name, format!("pass, made {time}, signed by {signer}"));
-                good.insert(v.commit.clone());
+                good.insert(v.commit.clone(), gate);
             }
         }
     }
@@ -612,7 +618,7 @@ fn check_verdicts(
 /// `range`: every commit is covered by a verdict that passed its check.
 fn check_range(
     manifest: &Manifest,
-    good: &BTreeSet<String>,
+    good: &BTreeMap<String, GateVerdict>,
     req: &VerifyRequest,
     checks: &mut Checks,
 ) {
@@ -656,7 +662,7 @@ fn check_range(
                 short(&c.commit),
                 c.reason.as_deref().unwrap_or("uncovered")
             )),
-            (Some(v), _) if !good.contains(v) => problems.push(format!(
+            (Some(v), _) if !good.contains_key(v) => problems.push(format!(
                 "{} is covered by verdict {}, which did not verify",
                 short(&c.commit),
                 short(v)
@@ -687,6 +693,69 @@ fn check_range(
         } else {
             checks.fail("range", detail);
         }
+    }
+}
+
+/// `history`: the range's first-parent commits, walked again in `repo`, are the manifest's, and
+/// the packet's verified verdicts cover them as the manifest says.
+fn check_history(
+    repo: &Path,
+    manifest: &Manifest,
+    good: &BTreeMap<String, GateVerdict>,
+    checks: &mut Checks,
+) {
+    let Some(range) = &manifest.coverage.range else {
+        checks.add("history", Outcome::Skip, "the packet has no range");
+        return;
+    };
+    let result = (|| -> Result<String, String> {
+        let git = git2::Repository::discover(repo)
+            .map_err(|e| format!("{}: {}", repo.display(), e.message()))?;
+        let walked = chain::first_parent_commits(&git, &range.base, &range.head)
+            .map_err(|e| e.to_string())?;
+        let listed: Vec<&str> = manifest
+            .coverage
+            .commits
+            .iter()
+            .map(|c| c.commit.as_str())
+            .collect();
+        if walked.commits != listed {
+            return Err(format!(
+                "{}..{} has {} first-parent commits in {}, the manifest lists {} others",
+                short(&range.base),
+                short(&range.head),
+                walked.commits.len(),
+                repo.display(),
+                listed.len()
+            ));
+        }
+        let verdicts: Vec<GateVerdict> = good.values().cloned().collect();
+        let again = chain::cover(&git, &walked, &verdicts).map_err(|e| e.to_string())?;
+        for (mine, theirs) in again.iter().zip(&manifest.coverage.commits) {
+            if theirs.how != How::Uncovered && mine.how == How::Uncovered {
+                return Err(format!(
+                    "{}: the manifest says {:?} by {}, the repository gives {:?}{}",
+                    short(&mine.commit),
+                    theirs.how,
+                    theirs.verdict.as_deref().map(short).unwrap_or("-"),
+                    mine.how,
+                    mine.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        Ok(format!(
+            "{} commits of {} walked again in {}: coverage confirmed",
+            walked.commits.len(),
+            range.spec,
+            repo.display()
+        ))
+    })();
+    match result {
+        Ok(detail) => checks.pass("history", detail),
+        Err(why) => checks.fail("history", why),
     }
 }
 

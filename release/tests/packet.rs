@@ -126,6 +126,7 @@ impl Fixture {
             allow_uncovered,
             limits: Limits::default(),
             progress: false,
+            repo: None,
         })
         .unwrap()
     }
@@ -619,4 +620,58 @@ fn meaning(bytes: &[u8]) -> Option<serde_json::Value> {
         }
     }
     Some(v)
+}
+
+#[test]
+fn verify_with_the_repository_walks_the_range_again() {
+    let f = Fixture::new();
+    let repo = cavra_tests::TestRepo::new();
+    repo.write("README.md", "base\n");
+    let base = repo.commit("base").to_string();
+    repo.write("a.txt", "a\n");
+    let first = repo.commit("first").to_string();
+    repo.write("b.txt", "b\n");
+    let second = repo.commit("second").to_string();
+    fs::remove_dir_all(f.root.join("verdicts")).unwrap();
+    fs::create_dir(f.root.join("verdicts")).unwrap();
+    f.add_verdict(&first, "pass");
+    f.add_verdict(&second, "pass");
+    let mut req = f.request("pkt");
+    req.range = Some(format!("{base}..{second}"));
+    req.repo = repo.path().to_path_buf();
+    build(&req, &f.signer).unwrap();
+
+    let with_repo = |packet: &Path| {
+        verify(&VerifyRequest {
+            packet: packet.to_path_buf(),
+            signer: trust(&f.signer),
+            verdict_signer: trust(&f.signer),
+            require: Require::default(),
+            allow_uncovered: false,
+            limits: Limits::default(),
+            progress: false,
+            repo: Some(repo.path().to_path_buf()),
+        })
+        .unwrap()
+    };
+    let report = with_repo(&req.out);
+    assert!(report.verified, "{}", report.to_text());
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.check == "history" && c.result == Outcome::Pass)
+    );
+
+    // The release key signed a manifest that leaves a commit out: only the repository shows it.
+    let copy = f.root.join("short");
+    copy_packet(&req.out, &copy);
+    reseal(&copy, &f.signer, |m| {
+        m.coverage.commits.retain(|c| c.commit == second);
+        m.verdicts.retain(|v| v.commit == second);
+    });
+    fs::remove_file(copy.join(format!("verdicts/{first}.sigstore.json"))).unwrap();
+    assert!(f.verify(&copy).verified, "the signed list alone looks fine");
+    let report = with_repo(&copy);
+    assert_eq!(failed(&report), ["history"], "{}", report.to_text());
 }

@@ -54,7 +54,8 @@ signature (and signer), statement (packet.json is exactly what was signed, subje
 artifacts and SBOM), each artifact's size, sha256 and sha512, the checksum files, the notes,
 sbom (digest, CycloneDX 1.4-1.6 schema), each verdict (digest, signed by a trusted verdict
 signer, a passing gate verdict for its commit), range (every commit covered), complete (nothing
-missing), extra (nothing added). Tarballs are read streaming into a private temporary directory.
+missing), extra (nothing added); with --repo, history (the range walked again in the
+repository gives the manifest's commits, covered as it says). Tarballs are read streaming into a private temporary directory.
 
 Exit status: 0 verified; 1 a check failed; 3 bad flags, key or trusted root; 4 the packet
 cannot be read.";
@@ -210,6 +211,10 @@ pub struct VerifyArgs {
     /// Accept commits the packet records as uncovered (reported as WARN).
     #[arg(long)]
     pub allow_uncovered: bool,
+    /// A clone of the source repository: walk the range again and confirm the manifest's
+    /// commits and their coverage (the `history` check) rather than trusting the signed list.
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
     /// The report's format (on stdout).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -387,6 +392,7 @@ fn verify(args: VerifyArgs) -> Result<u8, GateError> {
             ..Limits::default()
         },
         progress: true,
+        repo: args.repo.clone(),
     };
     let report = cavra_release::verify::verify(&request).map_err(GateError::Io)?;
     match args.format {
