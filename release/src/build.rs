@@ -183,7 +183,7 @@ pub fn build(req: &BuildRequest, signer: &Signer) -> Result<Built, BuildError> {
             (json.into_bytes(), "1.5".to_string(), "generated")
         }
     };
-    let components = count_components(&sbom_bytes);
+    let components = sbom::component_count(&sbom_bytes);
     let sbom_file = write_file(&dir, SBOM, &sbom_bytes)?;
 
     // Verdict bundles.
@@ -200,14 +200,10 @@ pub fn build(req: &BuildRequest, signer: &Signer) -> Result<Built, BuildError> {
     }
 
     // Checksums over the artifacts and the SBOM, in `sha256sum -c` format.
-    let mut sums = (String::new(), String::new());
-    for f in artifacts.iter().chain(std::iter::once(&sbom_file)) {
-        sums.0.push_str(&format!("{}  {}\n", f.sha256, f.path));
-        sums.1.push_str(&format!("{}  {}\n", f.sha512, f.path));
-    }
+    let summed = || artifacts.iter().chain(std::iter::once(&sbom_file));
     let checksums = vec![
-        write_file(&dir, SHA256SUMS, sums.0.as_bytes())?,
-        write_file(&dir, SHA512SUMS, sums.1.as_bytes())?,
+        write_file(&dir, SHA256SUMS, sums_text(summed(), false).as_bytes())?,
+        write_file(&dir, SHA512SUMS, sums_text(summed(), true).as_bytes())?,
     ];
 
     let mut source = req.source.clone();
@@ -451,13 +447,6 @@ fn write_file(dir: &Path, rel: &str, bytes: &[u8]) -> Result<FileEntry, BuildErr
         sha256,
         sha512,
     })
-}
-
-fn count_components(sbom: &[u8]) -> usize {
-    serde_json::from_slice::<serde_json::Value>(sbom)
-        .ok()
-        .and_then(|v| v.get("components").and_then(|c| c.as_array()).map(Vec::len))
-        .unwrap_or(0)
 }
 
 /// A hidden directory beside the destination, renamed into place by [`Staging::finish`] and

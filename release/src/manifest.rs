@@ -217,6 +217,18 @@ impl Manifest {
     }
 }
 
+/// A `SHA256SUMS` (or with `sha512`, `SHA512SUMS`) file listing `files` in the format of
+/// `sha256sum -c`: `DIGEST  PATH` lines.
+pub fn sums_text<'a>(files: impl IntoIterator<Item = &'a FileEntry>, sha512: bool) -> String {
+    files
+        .into_iter()
+        .map(|f| {
+            let digest = if sha512 { &f.sha512 } else { &f.sha256 };
+            format!("{digest}  {}\n", f.path)
+        })
+        .collect()
+}
+
 /// A packet path: `/`-separated normal components (no `.`, `..`, empty or absolute parts, no
 /// backslash or control characters), under `dir/` when given (exactly one level below it).
 pub fn check_path(path: &str, dir: Option<&str>) -> Result<(), String> {

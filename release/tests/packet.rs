@@ -7,7 +7,7 @@ use cavra_attestation::signer::Signer;
 use cavra_attestation::statement::{STATEMENT_TYPE, Statement, Subject};
 use cavra_release::build::{BuildRequest, SbomInput, build, seal};
 use cavra_release::digest::digest_reader;
-use cavra_release::manifest::{FileEntry, Manifest, SHA256SUMS, SHA512SUMS, Source};
+use cavra_release::manifest::{FileEntry, Manifest, SHA256SUMS, SHA512SUMS, Source, sums_text};
 use cavra_release::tarball::{Limits, pack};
 use cavra_release::verdicts::Trust;
 use cavra_release::verify::{Outcome, Report, Require, VerifyRequest, verify};
@@ -186,13 +186,9 @@ fn reseal(dir: &Path, signer: &Signer, edit: impl FnOnce(&mut Manifest)) {
     for v in &mut m.verdicts {
         restamp(dir, &mut v.file);
     }
-    let mut sums = (String::new(), String::new());
-    for f in m.artifacts.iter().chain(std::iter::once(&m.sbom.file)) {
-        sums.0.push_str(&format!("{}  {}\n", f.sha256, f.path));
-        sums.1.push_str(&format!("{}  {}\n", f.sha512, f.path));
-    }
-    fs::write(dir.join(SHA256SUMS), sums.0).unwrap();
-    fs::write(dir.join(SHA512SUMS), sums.1).unwrap();
+    let summed = || m.artifacts.iter().chain(std::iter::once(&m.sbom.file));
+    fs::write(dir.join(SHA256SUMS), sums_text(summed(), false)).unwrap();
+    fs::write(dir.join(SHA512SUMS), sums_text(summed(), true)).unwrap();
     for c in &mut m.checksums {
         restamp(dir, c);
     }

@@ -55,6 +55,14 @@ pub enum SbomError {
     Write(String),
 }
 
+/// The number of top-level `components` of a CycloneDX JSON document (0 when unreadable).
+pub fn component_count(json: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v.get("components").and_then(|c| c.as_array()).map(Vec::len))
+        .unwrap_or(0)
+}
+
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
