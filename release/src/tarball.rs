@@ -435,14 +435,14 @@ fn regular_files(dir: &Path) -> Result<Vec<String>, TarError> {
     Ok(out)
 }
 
-/// Writes the regular files under `dir` to `out` as a deterministic tarball (gzip-compressed if
-/// `gzip`): sorted names, mtime 0, uid/gid 0, no owner names, mode 0755 for files with an
+/// Writes the regular files under `dir` to `out` as a deterministic tarball, gzip-compressed at
+/// `gzip` level (0 stores, 9 compresses most) or plain when `None`: sorted names, mtime 0, uid/gid 0, no owner names, mode 0755 for files with an
 /// executable bit and 0644 otherwise. Links and special files are refused. Returns the names
 /// packed. `progress` is called with the bytes of file content packed as they are read.
 pub fn pack(
     dir: &Path,
     out: &Path,
-    gzip: bool,
+    gzip: Option<u32>,
     progress: &dyn Fn(u64),
 ) -> Result<Vec<String>, TarError> {
     let names = regular_files(dir)?;
@@ -451,14 +451,13 @@ pub fn pack(
         source,
     };
     let file = BufWriter::new(File::create(out).map_err(out_err)?);
-    let sink: Box<dyn Write> = if gzip {
-        Box::new(
+    let sink: Box<dyn Write> = match gzip {
+        Some(level) => Box::new(
             flate2::GzBuilder::new()
                 .mtime(0)
-                .write(file, Compression::default()),
-        )
-    } else {
-        Box::new(file)
+                .write(file, Compression::new(level.min(9))),
+        ),
+        None => Box::new(file),
     };
     let mut b = tar::Builder::new(sink);
     b.mode(tar::HeaderMode::Deterministic);

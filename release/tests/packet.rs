@@ -239,7 +239,7 @@ fn a_good_packet_passes_every_check() {
     assert!(sums.contains(&format!("{}  artifacts/app.sig\n", m.artifacts[1].sha256)));
     // The tarball verifies too, with the layout check saying it was one.
     let tar = f.root.join("pkt.tar.gz");
-    pack(&packet, &tar, true, &|_| {}).unwrap();
+    pack(&packet, &tar, Some(6), &|_| {}).unwrap();
     let report = f.verify(&tar);
     assert!(report.verified, "{}", report.to_text());
     assert!(report.checks[0].detail.starts_with("tarball"));

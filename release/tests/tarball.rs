@@ -92,13 +92,13 @@ fn round_trip_plain_and_gzip_deterministic() {
         let work = tempfile::tempdir().unwrap();
         let a = work.path().join("a");
         let b = work.path().join("b");
-        let names = pack(src.path(), &a, gzip, &|_| {}).unwrap();
+        let names = pack(src.path(), &a, gzip.then_some(6), &|_| {}).unwrap();
         assert_eq!(names.len(), 8);
         assert!(names.iter().any(|n| n.len() > 100));
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
-        pack(src.path(), &b, gzip, &|_| {}).unwrap();
+        pack(src.path(), &b, gzip.then_some(6), &|_| {}).unwrap();
         assert_eq!(
             std::fs::read(&a).unwrap(),
             std::fs::read(&b).unwrap(),
@@ -304,7 +304,7 @@ fn fuzz_mutated_packets() {
         .map(|&gz| {
             let work = tempfile::tempdir().unwrap();
             let p = work.path().join(if gz { "p.tar.gz" } else { "p.tar" });
-            pack(src.path(), &p, gz, &|_| {}).unwrap();
+            pack(src.path(), &p, gz.then_some(1), &|_| {}).unwrap();
             std::fs::read(&p).unwrap()
         })
         .collect();

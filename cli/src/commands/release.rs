@@ -130,6 +130,12 @@ pub struct BuildArgs {
     /// Also write OUT.tar.gz (deterministic: sorted, mtime 0, owner 0).
     #[arg(long)]
     pub tar: bool,
+    /// The gzip level of OUT.tar.gz: 0 stores (the default: release artifacts are usually
+    /// compressed already, and deflating them again runs at tens of MB/s for nothing), 1 to 9
+    /// compress, for artifacts that are not.
+    #[arg(long, value_name = "0-9", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=9), requires = "tar")]
+    pub tar_level: u32,
 }
 
 /// Who may sign verdicts, when not the packet's own key.
@@ -338,7 +344,7 @@ fn build(args: BuildArgs) -> Result<u8, GateError> {
     if let Some(tar) = &tar {
         let bar = Bar::bytes(true, "packing", total_size(&built.manifest));
         let partial = tar.with_extension(format!("partial-{}", std::process::id()));
-        let packed = tarball::pack(&args.out, &partial, true, &|n| bar.inc(n))
+        let packed = tarball::pack(&args.out, &partial, Some(args.tar_level), &|n| bar.inc(n))
             .map_err(|e| e.to_string())
             .and_then(|_| std::fs::rename(&partial, tar).map_err(|e| e.to_string()));
         bar.finish();
