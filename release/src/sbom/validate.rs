@@ -32,21 +32,33 @@ const JSF: &str = include_str!("../../tests/fixtures/cyclonedx/schema/jsf-0.82.s
 const CRYPTO: &str =
     include_str!("../../tests/fixtures/cyclonedx/schema/cryptography-defs.schema.json");
 
-fn compile(schema: &str) -> Result<jsonschema::Validator, String> {
-    let parse = |s: &str| serde_json::from_str::<Value>(s).map_err(|e| e.to_string());
-    let mut options = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
-        .should_validate_formats(true);
-    for (name, text) in [
-        ("spdx.schema.json", SPDX),
-        ("jsf-0.82.schema.json", JSF),
-        ("cryptography-defs.schema.json", CRYPTO),
-    ] {
-        let resource =
-            jsonschema::Resource::from_contents(parse(text)?).map_err(|e| e.to_string())?;
-        options = options.with_resource(format!("http://cyclonedx.org/schema/{name}"), resource);
+/// Serves the schemas the CycloneDX schemas refer to (`spdx`, `jsf`, `cryptography-defs`) from
+/// the embedded copies; nothing is fetched.
+struct Embedded;
+
+impl jsonschema::Retrieve for Embedded {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let text = match uri.as_str().rsplit('/').next() {
+            Some("spdx.schema.json") => SPDX,
+            Some("jsf-0.82.schema.json") => JSF,
+            Some("cryptography-defs.schema.json") => CRYPTO,
+            _ => return Err(format!("{uri} is not an embedded CycloneDX schema").into()),
+        };
+        Ok(serde_json::from_str(text)?)
     }
-    options.build(&parse(schema)?).map_err(|e| e.to_string())
+}
+
+fn compile(schema: &str) -> Result<jsonschema::Validator, String> {
+    let schema: Value = serde_json::from_str(schema).map_err(|e| e.to_string())?;
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(true)
+        .with_retriever(Embedded)
+        .build(&schema)
+        .map_err(|e| e.to_string())
 }
 
 fn validator(version: SpecVersion) -> Result<&'static jsonschema::Validator, String> {
@@ -89,7 +101,7 @@ pub fn validate(json: &[u8]) -> Result<SpecVersion, Vec<String>> {
         .iter_errors(&doc)
         .take(100)
         .map(|e| {
-            let at = e.instance_path.to_string();
+            let at = e.instance_path().to_string();
             let at = if at.is_empty() {
                 "(root)".to_string()
             } else {
