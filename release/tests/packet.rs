@@ -237,6 +237,16 @@ fn a_good_packet_passes_every_check() {
     // `sha256sum -c` format.
     let sums = fs::read_to_string(packet.join("SHA256SUMS")).unwrap();
     assert!(sums.contains(&format!("{}  artifacts/app.sig\n", m.artifacts[1].sha256)));
+    // The notes list the artifacts and each commit with its verdict.
+    let notes = fs::read_to_string(packet.join("RELEASE.md")).unwrap();
+    for want in [
+        "# app 1.2.3",
+        "`artifacts/app.tar.gz` | 300000",
+        "`111111111111`",
+        "| direct |",
+    ] {
+        assert!(notes.contains(want), "{want:?} not in\n{notes}");
+    }
     // The tarball verifies too, with the layout check saying it was one.
     let tar = f.root.join("pkt.tar.gz");
     pack(&packet, &tar, Some(6), &|_| {}).unwrap();
@@ -670,4 +680,25 @@ fn verify_with_the_repository_walks_the_range_again() {
     assert!(f.verify(&copy).verified, "the signed list alone looks fine");
     let report = with_repo(&copy);
     assert_eq!(failed(&report), ["history"], "{}", report.to_text());
+}
+
+#[test]
+fn a_notes_template_replaces_the_built_in_one_and_its_errors_name_the_line() {
+    let f = Fixture::new();
+    f.add_verdict(HEAD, "pass");
+    let mut req = f.request("pkt");
+    req.notes_template = Some(
+        "{{ name }} {{ version }}\n{% for c in changes %}{{ c.commit[:7] }} {{ c.how }}\n{% endfor %}"
+            .into(),
+    );
+    build(&req, &f.signer).unwrap();
+    let notes = fs::read_to_string(req.out.join("RELEASE.md")).unwrap();
+    assert_eq!(notes, "app 1.2.3\n1111111 direct\n");
+    assert!(f.verify(&req.out).verified);
+
+    let mut req = f.request("bad");
+    req.notes_template = Some("fine\n{{ no_such_variable }}\n".into());
+    let err = build(&req, &f.signer).unwrap_err().to_string();
+    assert!(err.contains("line 2") && err.contains("undefined"), "{err}");
+    assert!(!req.out.exists());
 }
