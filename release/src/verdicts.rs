@@ -5,8 +5,7 @@ use crate::chain::GateVerdict;
 use cavra_attestation::statement::Statement;
 use cavra_sigstore::bundle::MAX_BUNDLE_BYTES;
 use cavra_sigstore::dsse::IN_TOTO_PAYLOAD_TYPE;
-use cavra_sigstore::{Expect, TrustRoot, VerifiedContent, VerifiedSigner};
-use std::io::Read;
+use cavra_sigstore::{Expect, TrustRoot, VerifiedContent};
 use std::path::{Path, PathBuf};
 
 /// The most verdict bundles read from a directory.
@@ -37,16 +36,6 @@ impl Trust {
         }
         reasons.dedup();
         Err(reasons.join("; "))
-    }
-}
-
-/// Who signed, for people: `key <id>` or `<identity> (issuer <url>)`.
-pub fn describe_signer(signer: &VerifiedSigner) -> String {
-    match signer {
-        VerifiedSigner::Key { key_id } => format!("key {key_id}"),
-        VerifiedSigner::Certificate { identity, issuer } => {
-            format!("{identity} (issuer {issuer})")
-        }
     }
 }
 
@@ -96,7 +85,7 @@ pub fn read_verdict(bundle: &[u8], trust: &Trust) -> Result<(GateVerdict, String
         merge_base: text("mergeBase"),
         verdict: status.as_str().to_string(),
     };
-    Ok((gate, text("time"), describe_signer(&verified.signer)))
+    Ok((gate, text("time"), verified.signer.to_string()))
 }
 
 /// Reads and verifies every `*.json` file directly in `dir` (sorted by name). A bundle that does
@@ -136,16 +125,5 @@ pub fn read_dir(dir: &Path, trust: &Trust) -> Result<Vec<SignedVerdict>, String>
 
 /// Reads at most `limit` bytes of a file; a larger file is an error naming it.
 pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if bytes.len() > limit {
-        return Err(format!(
-            "{}: larger than the {limit} byte limit",
-            path.display()
-        ));
-    }
-    Ok(bytes)
+    crate::sbom::read_bounded(path, limit as u64).map_err(|e| e.to_string())
 }

@@ -14,7 +14,7 @@ use crate::manifest::*;
 use crate::progress::Bar;
 use crate::sbom;
 use crate::tarball::{self, Limits};
-use crate::verdicts::{Trust, describe_signer, read_bounded, read_verdict};
+use crate::verdicts::{Trust, read_bounded, read_verdict};
 use cavra_attestation::statement::Statement;
 use cavra_sigstore::VerifiedContent;
 use cavra_sigstore::bundle::MAX_BUNDLE_BYTES;
@@ -314,10 +314,7 @@ fn check_signature(
     let verified = read_bounded(&path, MAX_BUNDLE_BYTES).and_then(|b| req.signer.verify(&b));
     let verified = match verified {
         Ok(v) => {
-            checks.pass(
-                "signature",
-                format!("{BUNDLE}: signed by {}", describe_signer(&v.signer)),
-            );
+            checks.pass("signature", format!("{BUNDLE}: signed by {}", v.signer));
             v
         }
         Err(e) => {

@@ -67,6 +67,18 @@ pub enum VerifiedSigner {
     },
 }
 
+impl std::fmt::Display for VerifiedSigner {
+    /// Who signed, for people: `key <id>` or `<identity> (issuer <url>)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifiedSigner::Key { key_id } => write!(f, "key {key_id}"),
+            VerifiedSigner::Certificate { identity, issuer } => {
+                write!(f, "{identity} (issuer {issuer})")
+            }
+        }
+    }
+}
+
 /// A bundle that passed every check.
 #[derive(Debug, Clone)]
 pub struct Verified {

@@ -194,12 +194,7 @@ fn verify(args: VerifyArgs) -> Result<u8, GateError> {
 /// Prints what was verified: the Statement (or payload) on stdout, or a summary for a blob;
 /// fails when the Statement is invalid or has another predicate type than asked for.
 fn report(args: &VerifyArgs, request: &VerifyRequest, v: &Verified) -> Result<(), String> {
-    let signer = match &v.signer {
-        cavra_sigstore::VerifiedSigner::Key { key_id } => format!("key {key_id}"),
-        cavra_sigstore::VerifiedSigner::Certificate { identity, issuer } => {
-            format!("{identity} (issuer {issuer})")
-        }
-    };
+    let signer = &v.signer;
     let times: Vec<String> = v
         .timestamps
         .iter()
